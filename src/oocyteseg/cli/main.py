@@ -1,0 +1,65 @@
+"""The `oocyteseg` console script: one Typer app; each subcommand group lives in its own module.
+
+Every module listed in COMMAND_MODULES exposes `register(app)`. The CLI only parses arguments and
+calls library functions; errors of the project's own kind are printed as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+from rich.console import Console
+
+from oocyteseg.errors import OocytesegError
+
+# One line per subcommand module (kept sorted by pipeline stage). Add yours here.
+COMMAND_MODULES: list[str] = [
+]
+
+app = typer.Typer(
+    name="oocyteseg",
+    help="Segmentation and morphometry of oocyte micrographs and ICSI videos.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+err_console = Console(stderr=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning project errors into a one-line message and exit status 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except OocytesegError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyError as exc:  # unknown registry names: the message lists the valid ones
+        err_console.print(f"[bold red]error:[/] {exc.args[0] if exc.args else exc}", highlight=False, soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]: outputs written so far are complete; re-run to resume.")
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors and friends
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
