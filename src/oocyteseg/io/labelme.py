@@ -45,7 +45,7 @@ def _fill_holes(binary: np.ndarray) -> np.ndarray:
     return binary_fill_holes(binary)
 
 
-def mask_to_shapes(mask: np.ndarray, labels: LabelSet, epsilon: float = 0.7,
+def mask_to_shapes(mask: np.ndarray, labels: LabelSet, epsilon: float = 0.4,
                    min_area: float = 4.0) -> list[dict]:
     """Polygons (LabelMe shape dicts) for every class region of an index mask."""
     shapes = []
