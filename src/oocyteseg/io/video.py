@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import heapq
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.logging
 import numpy as np
 
 from oocyteseg.errors import OocytesegError
@@ -83,29 +87,154 @@ class VideoWriter:
             self._ctx.__exit__(exc_type, exc, tb)
 
 
-def iter_frames(path: str | os.PathLike) -> Iterator[VideoFrame]:
-    """Decode a video frame by frame (streaming); corrupt input raises OocytesegError naming the file."""
-    path = Path(path)
+VIDEO_SUFFIXES = (".wmv", ".asf", ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".mpg", ".mpeg")
+
+_OPEN_FIX = "check that the file is a complete WMV/MP4/AVI/MOV video (re-export or re-copy it)"
+_EPS = 1e-6  # seconds: tolerance on sampling instants (float rounding only)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the container says about a video (before decoding it)."""
+
+    path: str
+    container: str
+    codec: str
+    width: int
+    height: int
+    fps: float  # average frame rate (0 if unknown)
+    duration_s: float  # NaN if the container does not say
+    frames: int  # declared frame count (0 if unknown)
+
+
+def _open(path: Path):
     if not path.is_file():
         raise OocytesegError("video not found", path, "check the path")
     try:
         container = av.open(str(path))
-    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise OocytesegError(f"not a readable video ({exc.__class__.__name__})", path,
-                             "check that the file is a complete WMV/MP4/AVI/MOV video") from exc
-    with container:
-        if not container.streams.video:
-            raise OocytesegError("file has no video stream", path, "pass a video file")
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise OocytesegError(f"not a readable video ({exc.__class__.__name__})", path, _OPEN_FIX) from exc
+    if not container.streams.video:
+        container.close()
+        raise OocytesegError("file has no video stream", path, "pass a video file")
+    if container.format.name.endswith("_pipe") or container.format.name == "image2":
+        container.close()  # FFmpeg reads a PNG/JPEG as a one-frame "video"
+        raise OocytesegError(f"file is a still image ({container.format.name}), not a video", path,
+                             "pass a video file; stills go through `oocyteseg dataset folder` or `labelme`")
+    return container
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    """Container, codec, size, frame rate and duration of a video, without decoding it."""
+    path = Path(path)
+    with _open(path) as container:
+        s = container.streams.video[0]
+        duration = float(container.duration) / 1e6 if container.duration else float("nan")
+        return VideoInfo(path=str(path), container=container.format.name, codec=s.codec_context.name,
+                         width=int(s.codec_context.width), height=int(s.codec_context.height),
+                         fps=float(s.average_rate or 0), duration_s=duration, frames=int(s.frames or 0))
+
+
+@contextlib.contextmanager
+def _ffmpeg_errors() -> Iterator[list]:
+    """Collect FFmpeg's error-level log lines (a damaged stream is logged, not raised, by most decoders)."""
+    old, old_skip = av.logging.get_level(), av.logging.get_skip_repeated()
+    av.logging.set_level(av.logging.ERROR)
+    av.logging.set_skip_repeated(False)  # the same damage in a second file must be reported too
+    try:
+        with av.logging.Capture() as logs:
+            yield logs
+    finally:
+        av.logging.set_level(old)
+        av.logging.set_skip_repeated(old_skip)
+
+
+# Frames the decoder may output before their timestamps can be trusted: ASF (WMV) stores one time per
+# packet, so H.264 with B-frames in ASF comes out in the right order with shuffled timestamps. The
+# timestamps of a window of this many frames are sorted (H.264 reorders at most 16 frames).
+REORDER_WINDOW = 16
+
+
+def _decode(path: Path, strict: bool) -> Iterator[tuple[int, float, "av.VideoFrame"]]:
+    """(index, seconds since the first frame, frame) in presentation order.
+
+    At most REORDER_WINDOW + 1 decoded frames are held, so memory does not grow with video length.
+    """
+    pending: collections.deque = collections.deque()
+    times: list[float] = []  # heap of raw presentation times (s) of the pending frames
+    index, raw_last, t0, t = 0, None, None, 0.0
+    with _ffmpeg_errors() as logs, _open(path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        index = 0
+        rate = float(stream.average_rate or 0) or 25.0
+        tb = float(stream.time_base) if stream.time_base else 0.0
         try:
             for frame in container.decode(stream):
-                t = float(frame.pts * stream.time_base) if frame.pts is not None else index / float(stream.average_rate or 1)
-                yield VideoFrame(index=index, time_s=t, image=frame.to_ndarray(format="rgb24"))
-                index += 1
+                # no timestamp (some AVI): one frame period after the previous one
+                raw = frame.pts * tb if frame.pts is not None and tb else (
+                    0.0 if raw_last is None else raw_last + 1.0 / rate)
+                raw_last = raw if raw_last is None else max(raw_last, raw)
+                heapq.heappush(times, raw)
+                pending.append(frame)
+                if len(pending) > REORDER_WINDOW:
+                    t_raw = heapq.heappop(times)
+                    t0 = t_raw if t0 is None else t0
+                    t = t_raw - t0
+                    yield index, t, pending.popleft()
+                    index += 1
         except av.error.FFmpegError as exc:
-            raise OocytesegError(f"video is corrupt or truncated after frame {index} ({exc.__class__.__name__})",
-                                 path, "re-export or re-copy the video") from exc
-        if index == 0:
-            raise OocytesegError("video has zero decodable frames", path, "re-export or re-copy the video")
+            raise OocytesegError(f"video is corrupt or truncated after frame {index + len(pending)} "
+                                 f"({exc.__class__.__name__})", path, "re-export or re-copy the video") from exc
+        while pending:
+            t_raw = heapq.heappop(times)
+            t0 = t_raw if t0 is None else t0
+            t = t_raw - t0
+            yield index, t, pending.popleft()
+            index += 1
+        errors = [f"[{name}] {msg.strip()}" for level, name, msg in logs if level <= av.logging.ERROR]
+        declared = float(container.duration) / 1e6 if container.duration else 0.0
+    if index == 0:
+        raise OocytesegError("video has zero decodable frames", path, "re-export or re-copy the video")
+    if strict and errors:
+        raise OocytesegError(f"video is damaged: {len(errors)} decoder error(s), first: {errors[0]}", path,
+                             "re-export or re-copy the video")
+    if strict and declared and declared - (t + 1.0 / rate) > max(0.5, 3.0 / rate):
+        raise OocytesegError(f"video is truncated: frames stop at {t:.2f} s of {declared:.2f} s", path,
+                             "re-export or re-copy the video")
+
+
+def iter_frames(path: str | os.PathLike, *, strict: bool = True) -> Iterator[VideoFrame]:
+    """Decode every frame (streaming; memory does not grow with video length).
+
+    `time_s` counts from the first frame's presentation time. With `strict`, a video that the decoder
+    reports as damaged, that stops early, or that has no frames raises OocytesegError naming the file
+    (after the frames that did decode have been yielded).
+    """
+    for index, t, frame in _decode(Path(path), strict):
+        yield VideoFrame(index=index, time_s=t, image=frame.to_ndarray(format="rgb24"))
+
+
+def sample_frames(path: str | os.PathLike, fps: float | None, *, strict: bool = True) -> Iterator[VideoFrame]:
+    """Frames at the instants k/fps (k = 0, 1, ...) by presentation time; fps None keeps every frame.
+
+    For each instant the frame whose time is nearest is taken (on a tie, the later frame), so timestamp
+    rounding (ASF stores milliseconds) and variable frame rates are handled. Instants after the last
+    frame are not sampled; a frame nearest to several instants (fps above the video's rate, gaps) is
+    written once. Only the previous frame is held, so memory does not grow with video length.
+    """
+    if fps is None:
+        yield from iter_frames(path, strict=strict)
+        return
+    if not fps > 0:
+        raise OocytesegError(f"sampling rate must be > 0 frames/s, got {fps}", path, "pass e.g. --fps 1")
+    k, last_emitted = 0, -1
+    prev: tuple[int, float, av.VideoFrame] | None = None
+    for cur in _decode(Path(path), strict):
+        while k / fps <= cur[1] + _EPS:
+            tk = k / fps
+            choice = prev if prev is not None and tk - prev[1] < cur[1] - tk else cur
+            if choice[0] != last_emitted:
+                last_emitted = choice[0]
+                yield VideoFrame(index=choice[0], time_s=choice[1], image=choice[2].to_ndarray(format="rgb24"))
+            k += 1
+        prev = cur

@@ -1,0 +1,89 @@
+"""Shared pieces of the ingestion commands: case ids from folder layouts, frame names, run results."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from oocyteseg.errors import OocytesegError
+
+Progress = Callable[[str, int, int], None]
+
+# `<anything>_f<index>_t<seconds>`: how `oocyteseg frames` and the phantom name video frames.
+FRAME_NAME = re.compile(r"_f(?P<index>\d+)_t(?P<time>\d+(?:\.\d+)?)$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+@dataclass
+class IngestResult:
+    """What an ingestion run wrote, and the inputs it could not use (each an OocytesegError)."""
+
+    table: Path | None
+    rows: int
+    errors: list[OocytesegError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of a case or video id (spaces and odd characters become '-')."""
+    cleaned = _UNSAFE.sub("-", text).strip("-.")
+    return cleaned or "x"
+
+
+def case_from_layout(path: Path, root: Path | None, case: str | None) -> str:
+    """Case id: `case` if given; else the first folder under `root` (ROOT/<case>/...); else the file's stem."""
+    if case:
+        return case
+    if root is not None:
+        rel = path.relative_to(root)
+        if len(rel.parts) > 1:
+            return rel.parts[0]
+    return path.stem
+
+
+def parse_frame_name(stem: str) -> tuple[int, float]:
+    """(frame_index, time_s) encoded in a frame's file name, or (-1, NaN) when it has none."""
+    m = FRAME_NAME.search(stem)
+    if not m:
+        return -1, float("nan")
+    return int(m.group("index")), float(m.group("time"))
+
+
+def frame_stem(case: str, video: str, index: int, time_s: float) -> str:
+    """File stem of a video frame: case, video, frame index and presentation time."""
+    return f"{safe_name(case)}_{safe_name(video)}_f{index:05d}_t{time_s:08.3f}"
+
+
+def collect_files(inputs: Iterable[str | os.PathLike], suffixes: tuple[str, ...],
+                  what: str) -> list[tuple[Path, Path | None]]:
+    """(file, root) for every input file and every matching file under input folders (sorted).
+
+    `root` is the folder the user passed (None for a file passed directly). A missing input raises.
+    """
+    found: list[tuple[Path, Path | None]] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in suffixes
+                           and not f.name.startswith("."))
+            if not files:
+                raise OocytesegError(f"no {what} files ({', '.join(suffixes)}) in this folder", p,
+                                     f"pass a folder that contains {what} files")
+            found += [(f, p) for f in files]
+        elif p.is_file():
+            found.append((p, None))
+        else:
+            raise OocytesegError("input not found", p, "check the path")
+    return found
+
+
+def relative_to(path: Path, root: Path) -> str:
+    """`path` relative to `root` (POSIX separators), for tables that live in `root`."""
+    return Path(os.path.relpath(path, root)).as_posix()
