@@ -1,114 +1,382 @@
-"""LabelMe JSON: masks -> polygons (for annotation and correction) and polygons -> index masks.
+"""LabelMe JSON (versions 3-5) <-> index masks.
 
-Rasterisation follows LabelMe's own convention (PIL ImageDraw polygon, outline included), and shapes
-are drawn in the label set's order (background, oocyte, sERC, needle: later classes on top), so
-overlapping polygons flatten the way a person means them.
+Reading: polygon, rectangle, circle and mask shapes are rasterised the way LabelMe does (PIL polygon,
+outline included); classes are painted in the classes file's draw order (oocyte, then sERC, then
+needle on top). Shapes sharing a group_id form one object; a shape labelled with a hole label (default
+`hole`) cuts its area out of the object with the same group_id. line/point/linestrip shapes, polygons
+with fewer than 3 points and holes without a matching group are skipped and reported; points outside
+the image are clipped and reported. Anything else wrong with a file raises OocytesegError.
+
+Writing: `mask_to_labelme` turns an index mask into simplified polygons (holes as `hole` shapes with a
+group_id), a document that opens in LabelMe.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
 import json
+import math
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from oocyteseg.classes import LabelSet
 from oocyteseg.errors import OocytesegError
+from oocyteseg.io.classes_file import ClassesFile, as_classes
 
 LABELME_VERSION = "5.4.1"
+MAX_SIDE = 20000  # px: larger imageHeight/imageWidth values are treated as a malformed file
+MAX_COORD = 1e6  # px: coordinates beyond this are treated as a malformed file
+UNSUPPORTED = {"line", "point", "points", "linestrip"}
+_FIX_JSON = "re-save the file from LabelMe, or fix the JSON by hand"
+
+Labels = ClassesFile | LabelSet
 
 
-def class_regions(mask: np.ndarray, labels: LabelSet, close_radius: int = 9) -> dict[int, np.ndarray]:
-    """Region a person would outline for each class, given that later classes are drawn on top.
+@dataclass
+class LabelmeAnnotation:
+    """A rasterised LabelMe file: the index mask and what was skipped or clipped on the way."""
+
+    mask: np.ndarray
+    skipped: list[str] = field(default_factory=list)
+    clipped: list[str] = field(default_factory=list)
+    ignored: int = 0
+    flags: dict = field(default_factory=dict)
+    image_path: str | None = None
+    has_image_data: bool = False
+
+    @property
+    def notes(self) -> list[str]:
+        return self.skipped + self.clipped
+
+
+def _bad(message: str, source: Any, fix: str = _FIX_JSON) -> OocytesegError:
+    return OocytesegError(message, source, fix)
+
+
+def _dimension(doc: dict, key: str, source: Any) -> int | None:
+    v = doc.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v).is_integer() or not 1 <= v <= MAX_SIDE:
+        raise _bad(f"{key} is {v!r}, expected a whole number of pixels in 1..{MAX_SIDE}", source)
+    return int(v)
+
+
+def _points(shape: dict, i: int, source: Any) -> np.ndarray:
+    pts = shape.get("points")
+    if pts is None:
+        pts = []
+    if not isinstance(pts, list):
+        raise _bad(f"shape {i}: points is not a list", source)
+    out = []
+    for p in pts:
+        if (not isinstance(p, (list, tuple)) or len(p) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in p)):
+            raise _bad(f"shape {i}: point {p!r} is not [x, y]", source)
+        if not all(math.isfinite(v) and abs(v) <= MAX_COORD for v in p):
+            raise _bad(f"shape {i}: point {p!r} is not a finite coordinate within ±{MAX_COORD:g}", source)
+        out.append((float(p[0]), float(p[1])))
+    return np.array(out, dtype=np.float64).reshape(-1, 2)
+
+
+def _clip_polygon(pts: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    """Sutherland-Hodgman clip of a polygon to a box (exact for the pixels inside the box)."""
+    poly = [tuple(p) for p in pts]
+    for axis, bound, keep_greater in ((0, x0, True), (0, x1, False), (1, y0, True), (1, y1, False)):
+        if not poly:
+            break
+        inside = (lambda p: p[axis] >= bound) if keep_greater else (lambda p: p[axis] <= bound)
+        result = []
+        for j, cur in enumerate(poly):
+            prev = poly[j - 1]
+            if inside(cur) != inside(prev):
+                t = (bound - prev[axis]) / (cur[axis] - prev[axis])
+                result.append(tuple(prev[k] + t * (cur[k] - prev[k]) for k in (0, 1)))
+            if inside(cur):
+                result.append(cur)
+        poly = result
+    return np.array(poly, dtype=np.float64).reshape(-1, 2)
+
+
+def _shape_mask(kind: str, pts: np.ndarray, shape: dict, h: int, w: int, i: int, source: Any) -> np.ndarray | str:
+    """Boolean mask of one shape, or the reason it is skipped."""
+    canvas = Image.new("1", (w, h), 0)
+    draw = ImageDraw.Draw(canvas)
+    if kind == "polygon":
+        if len(pts) < 3:
+            return f"polygon with {len(pts)} point(s) (needs >= 3)"
+        clipped = _clip_polygon(pts, -1.0, -1.0, float(w), float(h))
+        if len(clipped) >= 2:
+            draw.polygon([tuple(p) for p in clipped], fill=1, outline=1)
+    elif kind == "rectangle":
+        if len(pts) < 2:
+            return f"rectangle with {len(pts)} point(s) (needs 2)"
+        lo, hi = np.clip(pts.min(0), -1, [w, h]), np.clip(pts.max(0), -1, [w, h])
+        draw.rectangle([lo[0], lo[1], hi[0], hi[1]], fill=1, outline=1)
+    elif kind == "circle":
+        if len(pts) != 2:
+            return f"circle with {len(pts)} point(s) (needs centre and a point on the circle)"
+        (cx, cy), (px, py) = pts
+        r = math.hypot(px - cx, py - cy)
+        yy, xx = np.ogrid[:h, :w]
+        return (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r + 0.25
+    elif kind == "mask":
+        return _mask_shape(pts, shape, h, w, i, source)
+    else:
+        return f"unsupported shape type {kind!r}"
+    return np.asarray(canvas, dtype=bool)
+
+
+def _mask_shape(pts: np.ndarray, shape: dict, h: int, w: int, i: int, source: Any) -> np.ndarray | str:
+    """LabelMe 5 `mask` shape: a base64 PNG covering the box given by two points."""
+    if len(pts) != 2 or not isinstance(shape.get("mask"), str):
+        return "mask shape without 2 points and a base64 mask"
+    try:
+        sub = np.asarray(Image.open(io.BytesIO(base64.b64decode(shape["mask"], validate=True))).convert("L")) > 0
+    except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+        return "mask shape whose mask is not a base64 image"
+    x0, y0 = (int(v) for v in pts.min(0))
+    out = np.zeros((h, w), bool)
+    ys, xs = slice(max(y0, 0), min(y0 + sub.shape[0], h)), slice(max(x0, 0), min(x0 + sub.shape[1], w))
+    if ys.start < ys.stop and xs.start < xs.stop:
+        out[ys, xs] = sub[ys.start - y0:ys.stop - y0, xs.start - x0:xs.stop - x0]
+    return out
+
+
+def parse_labelme(doc: Any, labels: Labels, source: str | os.PathLike = "<labelme>",
+                  image_size: tuple[int, int] | None = None) -> LabelmeAnnotation:
+    """Rasterise a parsed LabelMe document into an index mask (no file access).
+
+    Args:
+        doc: the JSON object.
+        labels: classes file (aliases, draw order, hole labels) or a LabelSet.
+        source: file name used in messages.
+        image_size: (height, width) of the image, used when the document has no imageHeight/imageWidth.
+    """
+    classes = as_classes(labels)
+    if not isinstance(doc, dict) or not isinstance(doc.get("shapes"), list):
+        raise _bad("not a LabelMe file (no 'shapes' list)", source, "pass LabelMe JSON files only")
+    h, w = _dimension(doc, "imageHeight", source), _dimension(doc, "imageWidth", source)
+    if h is None or w is None:
+        if image_size is None:
+            raise _bad("imageHeight/imageWidth missing and no image to take them from", source)
+        h, w = image_size
+    flags = doc.get("flags") if isinstance(doc.get("flags"), dict) else {}
+    image_path = doc.get("imagePath") if isinstance(doc.get("imagePath"), str) else None
+    ann = LabelmeAnnotation(mask=np.zeros((h, w), np.uint8), flags=flags, image_path=image_path,
+                            has_image_data=isinstance(doc.get("imageData"), str) and bool(doc.get("imageData")))
+    groups: dict[tuple[int, Any], np.ndarray] = {}
+    holes: list[tuple[int, Any, str, np.ndarray]] = []
+    unknown: list[str] = []
+    for i, shape in enumerate(doc["shapes"]):
+        if not isinstance(shape, dict) or not isinstance(shape.get("label"), str):
+            raise _bad(f"shape {i} has no text label", source)
+        label = shape["label"]
+        kind = shape.get("shape_type") or "polygon"  # LabelMe 3 files may omit shape_type
+        if not isinstance(kind, str):
+            raise _bad(f"shape {i}: shape_type {kind!r} is not text", source)
+        gid = shape.get("group_id")
+        if gid is not None and (isinstance(gid, bool) or not isinstance(gid, (int, str))):
+            raise _bad(f"shape {i}: group_id {gid!r} is not a number", source)
+        pts = _points(shape, i, source)
+        cls = classes.lookup(label)
+        if cls is None and not classes.is_hole(label):
+            if classes.is_ignored(label):
+                ann.ignored += 1
+            else:
+                unknown.append(label)
+            continue
+        tag = f"shape {i} ({label!r}, {kind})"
+        region = _shape_mask(kind, pts, shape, h, w, i, source)
+        if isinstance(region, str):
+            ann.skipped.append(f"{tag}: {region}")
+            continue
+        if len(pts) and (pts[:, 0].min() < -0.5 or pts[:, 1].min() < -0.5
+                         or pts[:, 0].max() > w - 0.5 or pts[:, 1].max() > h - 0.5):
+            empty = "" if region.any() else ", nothing left inside"
+            ann.clipped.append(f"{tag}: points outside the {w}x{h} image, clipped{empty}")
+        if cls is None:
+            holes.append((i, gid, tag, region))
+            continue
+        key = (cls, gid if gid is not None else f"#{i}")
+        groups[key] = groups[key] | region if key in groups else region
+    if unknown:
+        known = ", ".join(sorted({*classes.names[1:], *(a for c in classes.classes for a in c.aliases)}))
+        raise OocytesegError(f"unknown label(s) {sorted(set(unknown))} (known: {known})", source,
+                             "rename the shapes in LabelMe or add the labels as aliases in the classes file")
+    for i, gid, tag, region in holes:
+        targets = [k for k in groups if k[1] == gid] if gid is not None else []
+        if not targets:
+            why = "hole without group_id" if gid is None else f"hole whose group_id {gid} has no shape"
+            ann.skipped.append(f"{tag}: {why} (give it the group_id of the shape it cuts)")
+            continue
+        for k in targets:
+            groups[k] = groups[k] & ~region
+    for cls in classes.draw_indices():
+        for (c, _), region in groups.items():
+            if c == cls:
+                ann.mask[region] = cls
+    return ann
+
+
+def rasterize_shapes(shapes: list[dict], labels: Labels, height: int, width: int,
+                     source: str | os.PathLike = "<labelme>") -> np.ndarray:
+    """Index mask from LabelMe shapes (see module docstring); skipped shapes raise OocytesegError."""
+    ann = parse_labelme({"shapes": shapes, "imageHeight": height, "imageWidth": width}, labels, source)
+    if ann.skipped:
+        raise OocytesegError(f"cannot rasterise {ann.skipped[0]}", source,
+                             "use polygons (>= 3 points), rectangles, circles or masks")
+    return ann.mask
+
+
+def load_document(path: str | os.PathLike) -> dict:
+    """Parse a LabelMe JSON file; unreadable or invalid JSON raises OocytesegError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise OocytesegError("LabelMe file not found", path, "check the path")
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _bad(f"malformed LabelMe JSON ({exc.__class__.__name__})", path) from None
+    if not isinstance(doc, dict):
+        raise _bad("not a LabelMe file (top level is not an object)", path, "pass LabelMe JSON files only")
+    return doc
+
+
+def load_labelme_image(doc: dict, json_path: str | os.PathLike) -> np.ndarray:
+    """The annotated image: embedded imageData (what LabelMe shows) if present, else imagePath next to the JSON."""
+    json_path = Path(json_path)
+    data = doc.get("imageData")
+    if isinstance(data, str) and data:
+        try:
+            with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as im:
+                return np.asarray(im.convert("RGB"))
+        except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+            raise _bad("imageData is not a base64-encoded image", json_path,
+                       "re-save the file from LabelMe, or set imageData to null and imagePath to the image") from None
+    rel = doc.get("imagePath")
+    if not isinstance(rel, str) or not rel:
+        raise _bad("no imageData and no imagePath", json_path, "set imagePath to the image file next to the JSON")
+    rel = rel.replace("\\", "/")  # files saved by LabelMe on Windows
+    candidates = [json_path.parent / rel, json_path.parent / Path(rel).name]
+    for candidate in candidates:
+        if candidate.is_file():
+            from oocyteseg.io.images import read_image
+            return read_image(candidate)
+    raise OocytesegError(f"image {rel!r} named by imagePath not found", json_path,
+                         "put the image next to the JSON or correct imagePath")
+
+
+def read_labelme(path: str | os.PathLike, labels: Labels, *,
+                 with_image: bool = True) -> tuple[LabelmeAnnotation, np.ndarray | None]:
+    """Read a LabelMe file and (optionally) its image; checks that the image size matches the JSON."""
+    doc = load_document(path)
+    image = load_labelme_image(doc, path) if with_image else None
+    size = image.shape[:2] if image is not None else None
+    ann = parse_labelme(doc, labels, path, image_size=size)
+    if size is not None and ann.mask.shape != size:
+        raise OocytesegError(f"image is {size[1]}x{size[0]} but the JSON says {ann.mask.shape[1]}x{ann.mask.shape[0]} "
+                             "(imageWidth x imageHeight)", path,
+                             "open and re-save the file in LabelMe, or fix imageWidth/imageHeight")
+    return ann, image
+
+
+def read_labelme_mask(path: str | os.PathLike, labels: Labels) -> np.ndarray:
+    """Read a LabelMe JSON file and rasterise it into an index mask (image not needed)."""
+    return parse_labelme(load_document(path), labels, path).mask
+
+
+# --- masks -> LabelMe polygons -------------------------------------------------------------------
+
+
+def class_regions(mask: np.ndarray, labels: Labels, close_radius: int = 9) -> dict[int, np.ndarray]:
+    """Region a person would outline for each class, given that later classes (draw order) are drawn on top.
 
     A class's region is its own pixels plus the pixels of classes drawn above it that it encloses
     (the needle crossing the oocyte, an sERC inside the oocyte), so its polygon is the whole object.
     """
+    from scipy.ndimage import binary_fill_holes
+
+    order = as_classes(labels).draw_indices()
     regions = {}
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_radius + 1, 2 * close_radius + 1))
-    for c in range(1, labels.num_classes):
+    for rank, c in enumerate(order):
         own = mask == c
-        if not own.any():
+        if c == 0 or not own.any():
             continue
-        above = mask > c
+        above = np.isin(mask, order[rank + 1:])
         closed_own = cv2.morphologyEx(own.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
-        regions[c] = _fill_holes(own | (above & closed_own)) & (own | above)
+        regions[c] = binary_fill_holes(own | (above & closed_own)) & (own | above)
     return regions
 
 
-def _fill_holes(binary: np.ndarray) -> np.ndarray:
-    from scipy.ndimage import binary_fill_holes
-
-    return binary_fill_holes(binary)
+def _polygon(contour: np.ndarray, epsilon: float) -> np.ndarray:
+    return cv2.approxPolyDP(contour, epsilon, True)[:, 0, :] if len(contour) > 8 else contour[:, 0, :]
 
 
-def mask_to_shapes(mask: np.ndarray, labels: LabelSet, epsilon: float = 0.4,
-                   min_area: float = 4.0) -> list[dict]:
-    """Polygons (LabelMe shape dicts) for every class region of an index mask."""
-    shapes = []
-    for c, region in class_regions(mask, labels).items():
-        contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        for cnt in contours:
-            if cv2.contourArea(cnt) < min_area and len(cnt) < 3:
+def mask_to_shapes(mask: np.ndarray, labels: Labels, epsilon: float = 0.4, min_area: float = 4.0) -> list[dict]:
+    """Simplified polygons (LabelMe shape dicts) for every class region of an index mask.
+
+    A region with holes becomes its outline plus one hole shape per hole (label = the classes file's
+    first hole label), all sharing a group_id, so that reading the file back restores the holes.
+    """
+    classes = as_classes(labels)
+    hole_label = classes.hole_labels[0] if classes.hole_labels else None
+    shapes: list[dict] = []
+    group = 0
+    for c, region in class_regions(mask, classes).items():
+        mode = cv2.RETR_CCOMP if hole_label else cv2.RETR_EXTERNAL
+        contours, hierarchy = cv2.findContours(region.astype(np.uint8), mode, cv2.CHAIN_APPROX_NONE)
+        if not contours:
+            continue
+        hierarchy = hierarchy[0]
+        for j, cnt in enumerate(contours):
+            if hierarchy[j][3] != -1:  # a hole: written with its outer contour below
                 continue
-            poly = cv2.approxPolyDP(cnt, epsilon, True)[:, 0, :] if len(cnt) > 8 else cnt[:, 0, :]
-            if len(poly) < 3:
+            outline = _polygon(cnt, epsilon)
+            if len(outline) < 3 or (cv2.contourArea(cnt) < min_area and len(cnt) < 3):
                 continue
-            shapes.append({"label": labels.classes[c], "points": poly.astype(float).tolist(),
-                           "group_id": None, "description": "", "shape_type": "polygon", "flags": {}})
+            holes = []
+            child = hierarchy[j][2]
+            while child != -1:
+                hole = _polygon(contours[child], epsilon)
+                if len(hole) >= 3 and cv2.contourArea(contours[child]) >= min_area:
+                    holes.append(hole)
+                child = hierarchy[child][0]
+            gid = None
+            if holes:
+                group += 1
+                gid = group
+            shapes.append(_shape(classes.names[c], outline, gid))
+            shapes += [_shape(hole_label, hole, gid) for hole in holes]
     return shapes
 
 
-def mask_to_labelme(mask: np.ndarray, labels: LabelSet, image_path: str, flags: dict | None = None) -> dict:
-    """A LabelMe (v5) document for `mask`, pointing at `image_path` (relative to the JSON)."""
+def _shape(label: str, points: np.ndarray, group_id: int | None) -> dict:
+    return {"label": label, "points": points.astype(float).tolist(), "group_id": group_id, "description": "",
+            "shape_type": "polygon", "flags": {}, "mask": None}
+
+
+def mask_to_labelme(mask: np.ndarray, labels: Labels, image_path: str, flags: dict | None = None,
+                    image: np.ndarray | None = None) -> dict:
+    """A LabelMe (v5) document for `mask`, pointing at `image_path` (relative to the JSON).
+
+    Args:
+        image: if given, embedded as base64 PNG imageData (the JSON then opens without the image file).
+    """
     h, w = mask.shape
+    data = None
+    if image is not None:
+        buf = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG")
+        data = base64.b64encode(buf.getvalue()).decode("ascii")
     return {"version": LABELME_VERSION, "flags": flags or {}, "shapes": mask_to_shapes(mask, labels),
-            "imagePath": image_path, "imageData": None, "imageHeight": int(h), "imageWidth": int(w)}
-
-
-def rasterize_shapes(shapes: list[dict], labels: LabelSet, height: int, width: int,
-                     source: str | os.PathLike = "<labelme>") -> np.ndarray:
-    """Index mask from LabelMe polygon/rectangle/circle shapes, drawn in the label set's order."""
-    by_class: dict[int, list[dict]] = {}
-    for shape in shapes:
-        try:
-            c = labels.index(str(shape["label"]))
-        except KeyError:
-            raise OocytesegError(f"unknown label {shape.get('label')!r} (valid: {', '.join(labels.classes[1:])})",
-                                 source, "rename the shape or add an alias in the classes file") from None
-        by_class.setdefault(c, []).append(shape)
-    canvas = Image.new("L", (width, height), 0)
-    draw = ImageDraw.Draw(canvas)
-    for c in sorted(by_class):
-        for shape in by_class[c]:
-            pts = [tuple(map(float, p)) for p in shape["points"]]
-            kind = shape.get("shape_type") or "polygon"
-            if kind == "polygon" and len(pts) >= 3:
-                draw.polygon(pts, fill=c, outline=c)
-            elif kind == "rectangle" and len(pts) == 2:
-                (x0, y0), (x1, y1) = pts
-                draw.rectangle([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)], fill=c, outline=c)
-            elif kind == "circle" and len(pts) == 2:
-                (x0, y0), (x1, y1) = pts
-                r = float(np.hypot(x1 - x0, y1 - y0))
-                draw.ellipse([x0 - r, y0 - r, x0 + r, y0 + r], fill=c, outline=c)
-            else:
-                raise OocytesegError(f"unsupported shape {kind!r} with {len(pts)} points for label {shape['label']!r}",
-                                     source, "use polygons (>= 3 points), rectangles or circles")
-    return np.asarray(canvas, dtype=np.uint8)
-
-
-def read_labelme_mask(path: str | os.PathLike, labels: LabelSet) -> np.ndarray:
-    """Read a LabelMe JSON file and rasterise it into an index mask."""
-    path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        h, w = int(doc["imageHeight"]), int(doc["imageWidth"])
-        shapes = doc["shapes"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise OocytesegError(f"malformed LabelMe JSON ({exc.__class__.__name__}: {exc})", path,
-                             "re-save the file from LabelMe") from exc
-    return rasterize_shapes(shapes, labels, h, w, source=path)
+            "imagePath": image_path, "imageData": data, "imageHeight": int(h), "imageWidth": int(w)}
