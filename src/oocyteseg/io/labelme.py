@@ -185,7 +185,7 @@ def parse_labelme(doc: Any, labels: Labels, source: str | os.PathLike = "<labelm
             raise _bad(f"shape {i}: shape_type {kind!r} is not text", source)
         gid = shape.get("group_id")
         if gid is not None and (isinstance(gid, bool) or not isinstance(gid, (int, str))):
-            raise _bad(f"shape {i}: group_id {gid!r} is not a number", source)
+            raise _bad(f"shape {i}: group_id {gid!r} is not a whole number or text", source)
         pts = _points(shape, i, source)
         cls = classes.lookup(label)
         if cls is None and not classes.is_hole(label):
