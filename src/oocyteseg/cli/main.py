@@ -18,6 +18,7 @@ from oocyteseg.errors import OocytesegError
 COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.phantom_cmd",
     "oocyteseg.cli.frames_cmd",
+    "oocyteseg.cli.labelme_cmd",
 ]
 
 app = typer.Typer(

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from oocyteseg.errors import OocytesegError
 
 Progress = Callable[[str, int, int], None]
@@ -87,3 +89,27 @@ def collect_files(inputs: Iterable[str | os.PathLike], suffixes: tuple[str, ...]
 def relative_to(path: Path, root: Path) -> str:
     """`path` relative to `root` (POSIX separators), for tables that live in `root`."""
     return Path(os.path.relpath(path, root)).as_posix()
+
+
+def color_preview(image: np.ndarray, mask: np.ndarray, colors: list[tuple[int, int, int]],
+                  alpha: float = 0.45) -> np.ndarray:
+    """The image with each class painted in its colour (background left as is), for a quick look."""
+    palette = np.array(colors + [(255, 255, 255)] * (256 - len(colors)), np.float32)
+    out = image.astype(np.float32)
+    fg = mask > 0
+    out[fg] = (1 - alpha) * out[fg] + alpha * palette[mask[fg]]
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def write_errors(errors: list[OocytesegError], path: Path) -> Path | None:
+    """A CSV listing the inputs that failed (path, message, fix), or nothing when none failed."""
+    import pandas as pd
+
+    from oocyteseg.io.atomic import write_table
+
+    if not errors:
+        if path.exists():
+            path.unlink()  # a stale list from an earlier run would mislead
+        return None
+    rows = [{"path": e.path or "", "message": e.message, "fix": e.fix or ""} for e in errors]
+    return write_table(pd.DataFrame(rows, columns=["path", "message", "fix"]), path, overwrite=True)

@@ -380,3 +380,21 @@ def mask_to_labelme(mask: np.ndarray, labels: Labels, image_path: str, flags: di
         data = base64.b64encode(buf.getvalue()).decode("ascii")
     return {"version": LABELME_VERSION, "flags": flags or {}, "shapes": mask_to_shapes(mask, labels),
             "imagePath": image_path, "imageData": data, "imageHeight": int(h), "imageWidth": int(w)}
+
+
+def write_labelme(path: str | os.PathLike, mask: np.ndarray, labels: Labels, *, image_path: str,
+                  image: np.ndarray | None = None, embed_image: bool = False, flags: dict | None = None,
+                  overwrite: bool = False) -> Path:
+    """Write `mask` as a LabelMe JSON file (atomic) that opens in LabelMe.
+
+    Args:
+        image_path: the image's path relative to the JSON (LabelMe's imagePath).
+        image: the image; embedded as imageData when `embed_image`, and used to check the size.
+    """
+    from oocyteseg.io.atomic import write_json
+
+    if image is not None and image.shape[:2] != mask.shape:
+        raise OocytesegError(f"image is {image.shape[1]}x{image.shape[0]} but mask is {mask.shape[1]}x{mask.shape[0]}",
+                             path, "pass the image the mask was made from")
+    doc = mask_to_labelme(mask, labels, image_path, flags, image=image if embed_image else None)
+    return write_json(path, doc, overwrite)
