@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.phantom_cmd",
     "oocyteseg.cli.frames_cmd",
     "oocyteseg.cli.labelme_cmd",
+    "oocyteseg.cli.dataset_cmd",
 ]
 
 app = typer.Typer(

@@ -24,14 +24,14 @@ import pandas as pd
 
 from oocyteseg.data.ingest_common import (IngestResult, Progress, case_from_layout, collect_files, color_preview,
                                           parse_frame_name, relative_to, safe_name, write_errors)
+from oocyteseg.data.manifest import MANIFEST_COLUMNS
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import check_writable, write_table
 from oocyteseg.io.classes_file import ClassesFile, as_classes
 from oocyteseg.io.images import write_image, write_mask
 from oocyteseg.io.labelme import read_labelme
 
-LABELME_COLUMNS = ["case", "video", "frame_index", "time_s", "image", "mask", "source", "labelset", "width",
-                   "height", "labelme", "skipped_shapes", "clipped_shapes", "flags", "notes"]
+LABELME_COLUMNS = MANIFEST_COLUMNS + ["labelme", "skipped_shapes", "clipped_shapes", "flags", "notes"]
 
 
 def ingest_labelme(inputs: Sequence[str | os.PathLike], classes: ClassesFile | str | os.PathLike,

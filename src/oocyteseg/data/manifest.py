@@ -14,6 +14,8 @@ import pandas as pd
 from oocyteseg.errors import OocytesegError
 
 REQUIRED_COLUMNS = ["case", "image", "mask", "labelset"]
+# The columns every manifest writer emits, in this order (writers may add their own after them).
+MANIFEST_COLUMNS = ["case", "video", "frame_index", "time_s", "image", "mask", "source", "labelset", "width", "height"]
 DEFAULTS = {"video": "", "frame_index": -1, "time_s": float("nan"), "source": "", "width": -1, "height": -1}
 
 
