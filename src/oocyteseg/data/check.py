@@ -76,13 +76,14 @@ def _check_row(i: int, row: pd.Series, labels: ClassesFile, report: CheckReport,
                seen_file: dict, seen_pixels: dict) -> None:
     image_path = row["image_path"]
     real = os.path.realpath(image_path)
-    if real in seen_file:
+    listed_twice = real in seen_file
+    if listed_twice:
         report.problems.append(OocytesegError(f"image listed twice (rows {seen_file[real]} and {i})", image_path,
                                               "remove the duplicate row"))
     seen_file[real] = i
     image = read_image(image_path)
     digest = _digest(image_path)
-    if digest in seen_pixels and seen_pixels[digest][0] != seen_file[real]:
+    if digest in seen_pixels and not listed_twice:
         j, other_case = seen_pixels[digest]
         where = "in another case (would leak between train and test)" if other_case != row["case"] else "twice"
         report.problems.append(OocytesegError(f"same image file content as row {j}, {where}", image_path,
