@@ -109,3 +109,14 @@ def test_frames_of_the_phantom_are_taken_at_the_right_times(small_phantom, tmp_p
     for _, v in videos.iterrows():
         for ext in ("mp4", "wmv"):
             assert sum(1 for _ in sample_frames(root / f"icsi/{v['case']}/{v['case']}.{ext}", None)) == v["frames"]
+
+
+def test_duplicate_videos_are_reported(tmp_path):
+    a = write_video(tmp_path / "in" / "c1" / "x" / "clip.avi", 3, fps=10, codec="mpeg4", fmt="avi")
+    write_video(tmp_path / "in" / "c1" / "y" / "clip.avi", 3, fps=10, codec="mpeg4", fmt="avi")
+    sources, errors = find_videos([tmp_path / "in", a])
+    assert len(sources) == 1
+    messages = " | ".join(str(e) for e in errors)
+    assert "listed twice" in messages and "duplicate video name 'clip-avi'" in messages
+    result = extract_frames([tmp_path / "in"], tmp_path / "o")
+    assert result.rows == 1 and len(result.errors) == 1
