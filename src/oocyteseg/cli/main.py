@@ -16,6 +16,7 @@ from oocyteseg.errors import OocytesegError
 
 # One line per subcommand module (kept sorted by pipeline stage). Add yours here.
 COMMAND_MODULES: list[str] = [
+    "oocyteseg.cli.phantom_cmd",
 ]
 
 app = typer.Typer(
@@ -25,6 +26,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+
+@app.callback()
+def _root() -> None:
+    """oocyteseg: oocyte / ICSI segmentation, morphometry, training and video analysis.
+
+    Start with `oocyteseg demo` (the whole pipeline on phantom data) or `oocyteseg phantom --help`.
+    """
+
 
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
@@ -49,13 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except SystemExit as exc:
         return int(exc.code or 0)
-    except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # click usage errors (Typer vendors click, so match by shape)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+            return int(exc.exit_code)
+        if type(exc).__name__ == "Abort":
             return 1
         raise
     return 0

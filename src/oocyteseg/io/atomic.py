@@ -15,6 +15,9 @@ from typing import Any
 
 from oocyteseg.errors import OutputExistsError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def check_writable(path: str | os.PathLike, overwrite: bool) -> Path:
     """Return `path` as a Path; raise OutputExistsError if it exists and overwrite is False."""
@@ -34,6 +37,7 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = True) -> Iterator[Pat
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp creates 0600; give outputs normal permissions
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

@@ -1,0 +1,148 @@
+"""Write a phantom data set: ICSI videos (MP4 + WMV) with exact per-frame masks, annotated stills
+with LabelMe JSON, 256x256 inclusion close-ups, and a manifest listing every file with its case."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from oocyteseg.classes import ICSI, INCLUSIONS
+from oocyteseg.errors import OocytesegError
+from oocyteseg.io.atomic import atomic_path, check_writable, write_json, write_table
+from oocyteseg.io.images import write_image, write_mask
+from oocyteseg.io.labelme import mask_to_labelme
+from oocyteseg.io.video import VideoWriter
+from oocyteseg.phantom.inclusions import render_closeup
+from oocyteseg.phantom.params import sample_case
+from oocyteseg.phantom.render import render_frame
+
+MANIFEST_COLUMNS = ["case", "video", "frame_index", "time_s", "image", "mask", "source", "labelset",
+                    "width", "height", "labelme"]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class PhantomConfig:
+    """What to render. Sizes in pixels, durations in seconds."""
+
+    cases: int = 6
+    seed: int = 0
+    seconds: float = 4.0
+    fps: float = 24.0
+    label_fps: float = 1.0  # annotated stills per second of video (the Shimotsu study used 1)
+    height: int = 480
+    width: int = 640
+    video_formats: tuple[str, ...] = ("mp4", "wmv")
+    inclusion_images: int = 26  # Andreini: 18 training + 8 test images
+    inclusion_size: int = 256
+
+    def validate(self) -> None:
+        if self.cases < 0 or self.inclusion_images < 0:
+            raise OocytesegError("--cases and --inclusion-images must be >= 0")
+        if self.seconds <= 0 or self.fps <= 0 or not 0 < self.label_fps <= self.fps:
+            raise OocytesegError("need seconds > 0, fps > 0 and 0 < label-fps <= fps")
+        if self.height % 2 or self.width % 2 or self.height < 64 or self.width < 64:
+            raise OocytesegError("height and width must be even and >= 64 (video codecs need even sizes)")
+        bad = set(self.video_formats) - {"mp4", "wmv", "avi", "mov"}
+        if bad:
+            raise OocytesegError(f"unknown video format(s) {sorted(bad)}; valid: mp4, wmv, avi, mov")
+
+
+def case_seed(seed: int, index: int) -> int:
+    """Seed of case `index` in a data set seeded with `seed` (cases are independent draws)."""
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def make_phantom_dataset(out: str | os.PathLike, config: PhantomConfig | None = None, *,
+                         overwrite: bool = False, progress: Progress | None = None) -> Path:
+    """Render the whole phantom data set into `out`; returns the manifest path."""
+    cfg = config or PhantomConfig()
+    cfg.validate()
+    out = Path(out)
+    manifest_path = check_writable(out / "manifest.csv", overwrite)
+    rows: list[dict] = []
+    videos: list[dict] = []
+    n_frames = int(round(cfg.seconds * cfg.fps))
+    step = max(1, int(round(cfg.fps / cfg.label_fps)))
+    for ci in range(cfg.cases):
+        case_id = f"case{ci + 1:02d}"
+        params = sample_case(case_seed(cfg.seed, ci), case_id, cfg.height, cfg.width)
+        rows += _write_case(out, params, cfg, n_frames, step, videos, overwrite, progress)
+    for i in range(cfg.inclusion_images):
+        image, mask, spots = render_closeup(case_seed(cfg.seed + 1_000_003, i), cfg.inclusion_size)
+        name = f"incl{i + 1:03d}"
+        img_rel, mask_rel = f"inclusions/images/{name}.png", f"inclusions/masks/{name}.png"
+        write_image(out / img_rel, image, overwrite)
+        write_mask(out / mask_rel, mask, list(INCLUSIONS.colors), overwrite)
+        write_json(out / f"inclusions/spots/{name}.json",
+                   [{"x": s.x, "y": s.y, "diameter": s.diameter} for s in spots], overwrite)
+        rows.append({"case": name, "video": "", "frame_index": -1, "time_s": float("nan"), "image": img_rel,
+                     "mask": mask_rel, "source": "phantom", "labelset": INCLUSIONS.name,
+                     "width": cfg.inclusion_size, "height": cfg.inclusion_size, "labelme": ""})
+        if progress:
+            progress("inclusions", i + 1, cfg.inclusion_images)
+    write_table(pd.DataFrame(videos, columns=["case", "video", "masks", "frames", "fps", "seconds", "width",
+                                              "height"]), out / "videos.csv", overwrite=True)
+    write_json(out / "phantom.json", {"config": asdict(cfg), "classes": list(ICSI.classes)}, overwrite=True)
+    write_table(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), manifest_path, overwrite=True)
+    return manifest_path
+
+
+def _write_case(out: Path, params, cfg: PhantomConfig, n_frames: int, step: int, videos: list[dict],
+                overwrite: bool, progress: Progress | None) -> list[dict]:
+    case_id = params.case_id
+    case_dir = out / "icsi" / case_id
+    rows = []
+    masks = np.zeros((n_frames, cfg.height, cfg.width), np.uint8)
+    writers = [VideoWriter(case_dir / f"{case_id}.{fmt}", fps=cfg.fps, overwrite=overwrite)
+               for fmt in cfg.video_formats]
+    for w in writers:
+        w.__enter__()
+    try:
+        for i in range(n_frames):
+            u = i / max(1, n_frames - 1)
+            image, mask = render_frame(params, u, duration_s=cfg.seconds, frame_index=i)
+            masks[i] = mask
+            for w in writers:
+                w.write(image)
+            if i % step == 0:
+                rows.append(_write_still(out, case_dir, case_id, i, i / cfg.fps, image, mask, overwrite))
+            if progress:
+                progress(case_id, i + 1, n_frames)
+    except BaseException as exc:
+        for w in writers:
+            w.__exit__(type(exc), exc, None)
+        raise
+    for w in writers:
+        w.__exit__(None, None, None)
+    masks_rel = f"icsi/{case_id}/{case_id}_masks.npz"
+    with atomic_path(out / masks_rel, overwrite) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, masks=masks)
+    video_rel = f"icsi/{case_id}/{case_id}.{cfg.video_formats[0]}" if cfg.video_formats else ""
+    videos.append({"case": case_id, "video": video_rel, "masks": masks_rel, "frames": n_frames, "fps": cfg.fps,
+                   "seconds": cfg.seconds, "width": cfg.width, "height": cfg.height})
+    for row in rows:
+        row["video"] = video_rel
+    return rows
+
+
+def _write_still(out: Path, case_dir: Path, case_id: str, index: int, time_s: float, image: np.ndarray,
+                 mask: np.ndarray, overwrite: bool) -> dict:
+    stem = f"{case_id}_f{index:05d}_t{time_s:08.3f}"
+    img_rel = (case_dir / "frames" / f"{stem}.png").relative_to(out)
+    mask_rel = (case_dir / "masks" / f"{stem}.png").relative_to(out)
+    json_rel = (case_dir / "frames" / f"{stem}.json").relative_to(out)
+    write_image(out / img_rel, image, overwrite)
+    write_mask(out / mask_rel, mask, list(ICSI.colors), overwrite)
+    write_json(out / json_rel, mask_to_labelme(mask, ICSI, f"{stem}.png"), overwrite)
+    h, w = mask.shape
+    return {"case": case_id, "video": "", "frame_index": index, "time_s": round(time_s, 6),
+            "image": str(img_rel), "mask": str(mask_rel), "source": "phantom", "labelset": ICSI.name,
+            "width": w, "height": h, "labelme": str(json_rel)}

@@ -1,0 +1,240 @@
+"""Procedural renderer of ICSI frames with exact masks (the phantom).
+
+The image is built the way a relief-contrast (Hoffman-like) microscope forms it: an absorption
+layer (dark granular ooplasm, dark pipette lumen, translucent sERC) plus the directional derivative
+of an optical-path layer (zona ring, oolemma, needle and pipette walls), which gives every edge one
+bright and one dark flank. Uneven illumination, defocus blur, sensor noise and camera jitter follow.
+The mask is computed from the same geometry, so it is exact: 0 background, 1 oocyte (ooplasm inside
+the oolemma), 2 sERC, 3 needle (drawn on top: oocyte, then sERC, then needle).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from oocyteseg.phantom.params import CaseParams
+
+BACKGROUND, OOCYTE, SERC, NEEDLE = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class NeedleState:
+    """Needle and oolemma state at one instant."""
+
+    tip: tuple[float, float]  # (x, y) of the needle tip, px
+    direction: tuple[float, float]  # unit vector of travel
+    indentation: float  # depth of the oolemma dimple (px)
+    dimple_angle: float  # polar angle (from the oocyte centre) of the dimple
+    zona_dent: float
+    broken: bool  # has the needle entered the ooplasm
+
+
+def _smoothstep(x: float) -> float:
+    x = min(max(x, 0.0), 1.0)
+    return x * x * (3 - 2 * x)
+
+
+def _radius(case: CaseParams, theta: np.ndarray | float) -> np.ndarray | float:
+    """Undeformed ooplasm radius at polar angle theta (ellipse times low harmonics)."""
+    o = case.oocyte
+    a = o.radius / math.sqrt(o.aspect)
+    b = o.radius * math.sqrt(o.aspect)
+    phi = theta - o.angle
+    r = a * b / np.sqrt((b * np.cos(phi)) ** 2 + (a * np.sin(phi)) ** 2)
+    for k, amp, phase in o.harmonics:
+        r = r * (1 + amp * np.cos(k * theta + phase))
+    return r
+
+
+def needle_state(case: CaseParams, u: float, duration_s: float) -> NeedleState | None:
+    """Where the needle tip is and how deep the oolemma is indented at time fraction u in [0, 1]."""
+    n = case.needle
+    if n is None:
+        return None
+    o = case.oocyte
+    d = np.array([math.cos(n.angle), math.sin(n.angle)])
+    perp = np.array([-d[1], d[0]])
+    centre = np.array([o.cx, o.cy])
+    q = centre + n.offset * perp
+    # distance from q (back along -d) to the undeformed oolemma
+    lo, hi = 0.0, 3 * o.radius
+    for _ in range(40):  # bisection for the entry point on the oolemma along the axis
+        mid = (lo + hi) / 2
+        p = q - mid * d
+        rel = p - centre
+        if math.hypot(*rel) < float(_radius(case, math.atan2(rel[1], rel[0]))):
+            lo = mid
+        else:
+            hi = mid
+    l_ool = lo
+    entry = q - l_ool * d
+    entry_theta = math.atan2(entry[1] - o.cy, entry[0] - o.cx)
+    depth0 = -(o.pvs + o.zona + n.start_gap)
+    t_touch = 0.45 * n.t_break  # approach quickly, then indent slowly as a real pipette does
+    if u <= t_touch:
+        depth = depth0 * (1 - u / t_touch)
+    elif u <= n.t_break:
+        depth = n.break_depth * ((u - t_touch) / (n.t_break - t_touch)) ** 1.1
+    elif u <= n.t_deepest:
+        depth = n.break_depth + (n.max_depth - n.break_depth) * _smoothstep((u - n.t_break) / (n.t_deepest - n.t_break))
+    else:
+        depth = n.max_depth - n.withdraw * _smoothstep((u - n.t_deepest) / max(1e-6, 1 - n.t_deepest))
+    tip = entry + depth * d
+    zona_dent = float(np.clip(depth + o.pvs + o.zona, 0, o.zona * 0.5) * 0.5)
+    if u <= n.t_break:
+        rel = tip - centre
+        theta = math.atan2(rel[1], rel[0])
+        indentation = max(0.0, float(_radius(case, theta)) - math.hypot(*rel))
+        return NeedleState(tuple(tip), tuple(d), indentation, theta, zona_dent, False)
+    # after the oolemma breaks it relaxes back within a fraction of a second
+    dt = (u - n.t_break) * duration_s
+    residual = 0.12 * n.break_depth
+    indentation = residual + (n.break_depth - residual) * math.exp(-dt / 0.35)
+    return NeedleState(tuple(tip), tuple(d), indentation, entry_theta, zona_dent, True)
+
+
+@lru_cache(maxsize=8)
+def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    return xs, ys
+
+
+@lru_cache(maxsize=16)
+def _texture(seed: int, height: int, width: int, sigma: float, pad: int) -> np.ndarray:
+    """Zero-mean, unit-variance granular texture (band-passed noise), larger than the frame by pad."""
+    rng = np.random.default_rng(seed + 7919)
+    noise = rng.standard_normal((height + 2 * pad, width + 2 * pad)).astype(np.float32)
+    fine = cv2.GaussianBlur(noise, (0, 0), sigma)
+    coarse = cv2.GaussianBlur(noise, (0, 0), sigma * 4)
+    tex = fine - 0.6 * coarse
+    tex -= tex.mean()
+    tex /= tex.std() + 1e-6
+    return tex
+
+
+def jitter_offset(case: CaseParams, frame_index: int) -> tuple[int, int]:
+    """Smooth, deterministic camera jitter (integer pixels) for a frame."""
+    a = case.optics.jitter
+    phase = (case.seed % 1000) * 0.37
+    dx = a * (math.sin(0.31 * frame_index + phase) + 0.5 * math.sin(0.87 * frame_index + 2 * phase))
+    dy = a * (math.cos(0.23 * frame_index + phase) + 0.5 * math.sin(0.71 * frame_index + 3 * phase))
+    return int(round(dx)), int(round(dy))
+
+
+def render_frame(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_index: int = 0,
+                 draw_needle: bool = True, noise: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Render the frame at time fraction u in [0, 1]; returns (RGB uint8 HxWx3, mask uint8 HxW)."""
+    h, w = case.height, case.width
+    o, opt = case.oocyte, case.optics
+    jx, jy = jitter_offset(case, frame_index)
+    xs, ys = _grid(h, w)
+    cx, cy = o.cx + jx, o.cy + jy
+    rx, ry = xs - cx, ys - cy
+    rho = np.sqrt(rx * rx + ry * ry)
+    theta = np.arctan2(ry, rx)
+    r0 = _radius(case, theta).astype(np.float32)
+    state = needle_state(case, u, duration_s)
+    if state is not None:
+        tip = (state.tip[0] + jx, state.tip[1] + jy)
+        dtheta = np.angle(np.exp(1j * (theta - state.dimple_angle))).astype(np.float32)
+        sig = (case.needle.half_width * 1.6 + 0.45 * state.indentation) / o.radius
+        r_ool = r0 - state.indentation * np.exp(-dtheta ** 2 / (2 * sig * sig))
+        zsig = (case.needle.half_width * 2.5) / o.radius
+        dent_z = state.zona_dent * np.exp(-dtheta ** 2 / (2 * zsig * zsig))
+    else:
+        r_ool, dent_z, tip = r0, 0.0, None
+    sd_ool = r_ool - rho  # ~ signed distance to the oolemma, positive inside
+    ooplasm = sd_ool > 0
+    soft_ool = np.clip(sd_ool + 0.5, 0, 1)
+    z_in = r0 + o.pvs - dent_z
+    z_t = np.clip((rho - z_in) / o.zona, 0, 1)
+    zona_profile = np.where((rho > z_in) & (rho < z_in + o.zona), np.sin(np.pi * z_t).clip(0, 1) ** 0.6, 0.0).astype(np.float32)
+
+    absorb = np.zeros((h, w), np.float32)
+    phase = np.zeros((h, w), np.float32)
+    pad = 8
+    tex = _texture(case.seed, h, w, o.grain_sigma, pad)[pad + jy: pad + jy + h, pad + jx: pad + jx + w]
+    dome = np.sqrt(np.clip(sd_ool / o.radius, 0, 1))
+    # ooplasm: darker, granular, thicker in the middle
+    grain = o.grain_contrast * tex
+    serc_mask = np.zeros((h, w), bool)
+    if case.serc is not None:
+        s = case.serc
+        ca, sa = math.cos(s.angle), math.sin(s.angle)
+        ex, ey = rx - s.dx, ry - s.dy
+        qx, qy = (ex * ca + ey * sa) / s.rx, (-ex * sa + ey * ca) / s.ry
+        rn = np.sqrt(qx * qx + qy * qy)
+        sd_serc = (1 - rn) * min(s.rx, s.ry)
+        serc_mask = (sd_serc > 0) & ooplasm
+        soft_serc = np.clip(sd_serc / 2.5 + 0.5, 0, 1) * soft_ool
+        grain = grain * (1 - s.smoothness * soft_serc)
+        absorb += s.brightness * soft_serc
+        phase -= 6.0 * soft_serc * np.clip(sd_serc / 6.0, 0, 1)
+    absorb += soft_ool * (-o.darkness * (0.65 + 0.35 * dome) + grain)
+    phase += 28.0 * dome * soft_ool + 10.0 * zona_profile
+    absorb += 0.06 * zona_profile
+    if o.polar_body is not None:
+        ang, rpb = o.polar_body
+        dist = float(_radius(case, ang)) + o.pvs * 0.5 + rpb * 0.55
+        px, py = cx + dist * math.cos(ang), cy + dist * math.sin(ang)
+        d_pb = np.sqrt((xs - px) ** 2 + (ys - py) ** 2)
+        pb = np.sqrt(np.clip(1 - (d_pb / rpb) ** 2, 0, 1))
+        phase += 9.0 * pb
+        absorb -= 0.06 * (pb > 0) + 0.03 * pb * tex
+
+    if case.pipette is not None:
+        p = case.pipette
+        mouth = cx - float(_radius(case, math.pi)) - o.pvs - o.zona + 1.5
+        v = np.abs(ys - (cy + p.dy))
+        inside = (xs < mouth) & (v < p.half_width)
+        wall = inside & (v > p.lumen)
+        lumen = inside & (v <= p.lumen)
+        edge = np.clip(mouth - xs, 0, 3) / 3
+        phase += 24.0 * wall * np.sin(np.pi * np.clip((v - p.lumen) / (p.half_width - p.lumen), 0, 1)) * edge
+        absorb -= 0.32 * lumen * edge - 0.05 * wall
+
+    needle_mask = np.zeros((h, w), bool)
+    if state is not None and draw_needle:
+        n = case.needle
+        dx_, dy_ = state.direction
+        ux, uy = xs - tip[0], ys - tip[1]
+        s_back = -(ux * dx_ + uy * dy_)  # distance behind the tip along the axis
+        u_perp = np.abs(-ux * dy_ + uy * dx_)
+        half = n.half_width * np.clip(s_back / n.taper, 0, 1) ** 0.75
+        sd_n = np.minimum(half - u_perp, s_back)
+        needle_mask = sd_n > 0
+        soft_n = np.clip(sd_n + 0.5, 0, 1)
+        wall_inner = half * (1 - n.wall)
+        wall_t = np.clip((u_perp - wall_inner) / np.maximum(half - wall_inner, 1e-3), 0, 1)
+        walls = np.where(u_perp > wall_inner, np.sin(np.pi * wall_t), 0.0) * soft_n
+        # the thin glass near the tip is faint: what makes the real tip hard to see
+        fade = np.clip(s_back / (n.taper * 0.8), 0.25, 1)
+        phase += 16.0 * walls * fade
+        absorb += (0.14 * walls - 0.07 * (u_perp <= wall_inner) * soft_n) * fade
+
+    # relief contrast: directional derivative of the (slightly blurred) optical path
+    phase = cv2.GaussianBlur(phase, (0, 0), 1.0)
+    gx = cv2.Sobel(phase, cv2.CV_32F, 1, 0, ksize=3) / 8
+    gy = cv2.Sobel(phase, cv2.CV_32F, 0, 1, ksize=3) / 8
+    relief = gx * math.cos(opt.relief_angle) + gy * math.sin(opt.relief_angle)
+    nx, ny = xs / w - 0.5, ys / h - 0.5
+    illum = 1 + opt.illum[0] * nx + opt.illum[1] * ny - opt.illum[2] * (nx * nx + ny * ny) * 2
+    img = opt.background * illum * (1 + absorb) + opt.relief_gain * relief * opt.contrast
+    img = opt.background + opt.contrast * (img - opt.background)
+    if opt.blur > 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), opt.blur)
+    if noise:
+        rng = np.random.default_rng((case.seed * 100003 + frame_index) % (2 ** 32))
+        img = img + rng.normal(0, opt.noise, img.shape).astype(np.float32)
+    rgb = np.clip(img[..., None] * np.asarray(opt.tint, np.float32), 0, 255).astype(np.uint8)
+
+    mask = np.zeros((h, w), np.uint8)
+    mask[ooplasm] = OOCYTE
+    mask[serc_mask] = SERC
+    mask[needle_mask] = NEEDLE
+    return rgb, mask
