@@ -2,7 +2,7 @@
 
 Rows of the two tables are matched on (case, video, frame), where frame is the frame index when
 >= 0, else the time in ms, else the single image of the case. `video` is part of the key only when
-both tables name videos (manual stills often carry none).
+both tables name videos (manual stills often carry none). Rows of the inclusions label set are left out.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def _keyed(df: pd.DataFrame, side: str, keys: list[str]) -> pd.DataFrame:
         if col not in df.columns:
             raise OocytesegError(f"{side} features table lacks column {col!r}",
                                  fix="pass tables written by `oocyteseg features` / features_table()")
-    out = df.copy()
+    out = df[df["labelset"] != "inclusions"].copy() if "labelset" in df.columns else df.copy()
     out["case"] = out["case"].astype(str)
     out["video"] = out["video"].fillna("").astype(str) if "video" in out.columns else ""
     fi = out["frame_index"].fillna(-1).astype(int) if "frame_index" in out.columns else pd.Series(-1, index=out.index)
