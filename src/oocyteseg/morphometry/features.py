@@ -42,16 +42,23 @@ def oocyte_region(mask: np.ndarray) -> tuple[np.ndarray | None, int]:
     pixels inside the convex hull of that component (where the needle lies over the oocyte); holes
     filled again (the needle lumen). Returns (uint8 region or None, component count).
     """
+    crop, x, y, count = _oocyte_crop(mask)
+    if crop is None:
+        return None, count
+    region = np.zeros(mask.shape, dtype=np.uint8)
+    region[y:y + crop.shape[0], x:x + crop.shape[1]] = crop
+    return region, count
+
+
+def _oocyte_crop(mask: np.ndarray) -> tuple[np.ndarray | None, int, int, int]:
+    """`oocyte_region` as a crop of its bounding box: (crop, x0, y0, component count)."""
     crop, x, y, count, outline = largest_region((mask == OOCYTE) | (mask == SERC))
     if crop is None:
-        return None, 0
+        return None, 0, 0, 0
     h, w = crop.shape
     hull = np.zeros_like(crop)
     cv2.fillConvexPoly(hull, cv2.convexHull(outline - [x, y]), 1)
-    crop = fill_holes(crop | (hull & (mask[y:y + h, x:x + w] == NEEDLE)))
-    region = np.zeros(mask.shape, dtype=np.uint8)
-    region[y:y + h, x:x + w] = crop
-    return region, count
+    return fill_holes(crop | (hull & (mask[y:y + h, x:x + w] == NEEDLE))), x, y, count
 
 
 def frame_features(mask: np.ndarray, pixel_size_um: float | None = None) -> dict:
@@ -67,7 +74,7 @@ def frame_features(mask: np.ndarray, pixel_size_um: float | None = None) -> dict
     if mask.size and int(mask.max()) > NEEDLE:
         reasons.append("unknown_labels")
 
-    region, n_oocyte = oocyte_region(mask)
+    region, ox, oy, n_oocyte = _oocyte_crop(mask)
     out["oocyte_components"] = n_oocyte
     if region is None:
         reasons.append("no_oocyte")
@@ -79,6 +86,7 @@ def frame_features(mask: np.ndarray, pixel_size_um: float | None = None) -> dict
             reasons.append("multiple_oocyte")
         area = float(region.sum())
         cx, cy, major, minor, angle = moments_ellipse(region)
+        cx, cy = cx + ox, cy + oy
         out.update(oocyte_area=area, oocyte_cx=cx, oocyte_cy=cy, oocyte_eq_diameter=equivalent_diameter(area),
                    oocyte_major_axis=major, oocyte_minor_axis=minor, oocyte_orientation_deg=angle)
         c_o = (cx, cy)
@@ -95,7 +103,8 @@ def frame_features(mask: np.ndarray, pixel_size_um: float | None = None) -> dict
     if tip.ok and region is not None:
         out["f3"] = c_o[0] - tip.x
         out["f4"] = c_o[1] - tip.y
-        out["tip_to_oolemma"], out["penetration_depth"] = _tip_vs_oolemma(region, tip.x, tip.y, tip.axis)
+        out["tip_to_oolemma"], out["penetration_depth"] = _tip_vs_oolemma(region, tip.x - ox, tip.y - oy,
+                                                                            tip.axis)
 
     if pixel_size_um is not None:
         _add_um(out, float(pixel_size_um))
@@ -131,7 +140,10 @@ def _serc_features(mask: np.ndarray, out: dict, reasons: list[str]) -> None:
 
 
 def _tip_vs_oolemma(region: np.ndarray, x: float, y: float, axis: tuple[float, float]) -> tuple[float, float]:
-    """Signed distance from the tip to the oocyte outline (+ inside) and depth along the needle axis."""
+    """Signed distance from the tip to the oocyte outline (+ inside) and depth along the needle axis.
+
+    `region` may be a crop; x, y are then relative to the crop (outside the crop is outside the oocyte).
+    """
     contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     contour = max(contours, key=len)
     dist = float(cv2.pointPolygonTest(contour, (float(x), float(y)), True))
