@@ -1,0 +1,179 @@
+"""Morphometry benchmark: speed of frame_features on 480x640 masks, perimeter estimators, tip accuracy.
+
+Run: PYTHONPATH=src python benchmarks/features.py [--frames 200] [--estimators] [--tips]
+Prints Markdown tables (used in docs/features.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from skimage.measure import find_contours, perimeter, perimeter_crofton
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.morphometry.shapes_util
+
+from oocyteseg.morphometry.features import frame_features  # noqa: E402
+from oocyteseg.morphometry.needle import needle_tip  # noqa: E402
+from oocyteseg.morphometry.shapes import circularity, contour_length_area, polygon_length_area  # noqa: E402
+from tests.morphometry.shapes_util import disk, ellipse, fill_poly, icsi_scene, lumen_polygon, needle_polygon  # noqa: E402
+
+
+def phantom_masks(n: int) -> list[tuple[np.ndarray, tuple[float, float] | None]]:
+    """n phantom 480x640 masks with their true tip (x, y), over 6 cases and the whole injection."""
+    from oocyteseg.phantom.dataset import case_seed
+    from oocyteseg.phantom.params import sample_case
+    from oocyteseg.phantom.render import jitter_offset, needle_state, render_frame
+
+    out = []
+    per_case = max(1, n // 6)
+    for ci in range(6):
+        case = sample_case(case_seed(0, ci), f"case{ci + 1:02d}")
+        for k, u in enumerate(np.linspace(0, 1, per_case)):
+            _, mask = render_frame(case, float(u), duration_s=4.0, frame_index=k, noise=False)
+            st = needle_state(case, float(u), 4.0)
+            jx, jy = jitter_offset(case, k)
+            out.append((mask, None if st is None else (st.tip[0] + jx, st.tip[1] + jy)))
+    return out[:n]
+
+
+def bench_speed(n: int) -> None:
+    masks = [m for m, _ in phantom_masks(min(n, 48))]
+    masks += [icsi_scene((300.0 + i % 40, 240.0), a, hollow=bool(i % 2)) for i, a in
+              enumerate([0, 15, 30, 90, 180, -45] * 8)]
+    for m in masks[:5]:
+        frame_features(m)  # warm-up
+    rows = []
+    for name, subset in (("phantom (6 cases)", masks[:-48]), ("analytic scenes", masks[-48:]),
+                         ("empty frame", [np.zeros((480, 640), np.uint8)])):
+        times, cpu = [], []
+        reps = max(1, n // len(subset))
+        for _ in range(reps):
+            for m in subset:
+                t0, c0 = time.perf_counter(), time.process_time()
+                frame_features(m)
+                times.append((time.perf_counter() - t0) * 1000)
+                cpu.append((time.process_time() - c0) * 1000)
+        times.sort()
+        rows.append((name, len(times), statistics.median(times), statistics.fmean(times),
+                     times[int(0.95 * (len(times) - 1))], statistics.fmean(cpu)))
+    print(f"\n## frame_features speed, 480x640 masks, one process (OpenCV threads: {cv2.getNumThreads()})\n")
+    print("| masks | calls | median ms | mean ms | p95 ms | mean CPU ms |\n|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]:.2f} | {r[3]:.2f} | {r[4]:.2f} | {r[5]:.2f} |")
+
+
+def _ms(mask: np.ndarray, sigma: float) -> float:
+    p = np.pad(mask.astype(np.float32), 5)
+    if sigma:
+        p = cv2.GaussianBlur(p, (0, 0), sigma)
+    length = area = 0.0
+    for c in find_contours(p, 0.5):
+        l_, a_ = polygon_length_area(c)
+        length, area = length + l_, area + a_
+    return circularity(length, area)
+
+
+ESTIMATORS = {
+    "pixel count + Crofton perimeter": lambda m: 4 * math.pi * m.sum() / perimeter_crofton(m, 4) ** 2,
+    "pixel count + skimage perimeter": lambda m: 4 * math.pi * m.sum() / perimeter(m) ** 2,
+    "cv2 contour (CHAIN_APPROX_NONE) area/arcLength": lambda m: (lambda c: 4 * math.pi * cv2.contourArea(c) /
+                                                                 cv2.arcLength(c, True) ** 2)(
+        max(cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0], key=len)),
+    "marching squares, no smoothing": lambda m: _ms(m, 0.0),
+    "marching squares, sigma 0.7": lambda m: _ms(m, 0.7),
+    "marching squares, sigma 1.0 (chosen)": lambda m: circularity(*contour_length_area(m)),
+}
+
+
+def bench_estimators() -> None:
+    rng = np.random.default_rng(0)
+    radii = [3, 5, 8, 12, 20, 40, 80]
+    print("\n## Circularity of digitised disks (20 random sub-pixel centres per radius): mean [min, max]\n")
+    print("| estimator | " + " | ".join(f"r={r}" for r in radii) + " |\n|---|" + "---|" * len(radii))
+    disks = {r: [disk(r, r + 8 + rng.random(), r + 8 + rng.random(), (2 * r + 18,) * 2) for _ in range(20)]
+             for r in radii}
+    for name, fn in ESTIMATORS.items():
+        cells = []
+        for r in radii:
+            v = [fn(m) for m in disks[r]]
+            cells.append(f"{np.mean(v):.3f} [{min(v):.3f}, {max(v):.3f}]")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    a, b = 30, 10
+    h = ((a - b) / (a + b)) ** 2
+    ell_true = 4 * math.pi * math.pi * a * b / (math.pi * (a + b) * (1 + 3 * h / (10 + math.sqrt(4 - 3 * h)))) ** 2
+    print("\n## Other shapes (angles 0, 10, 22.5, 33, 45 deg): mean [min, max]\n")
+    print(f"| estimator | ellipse 30x10 (true {ell_true:.3f}) | square 40 (true {math.pi / 4:.3f}) | "
+          f"square 12 (true {math.pi / 4:.3f}) |\n|---|---|---|---|")
+    shapes = {"e": [ellipse(a, b, t, 60.3, 60.6, (120, 120)) for t in (0, 10, 22.5, 33, 45)],
+              "s40": [_square(40, t) for t in (0, 10, 22.5, 33, 45)],
+              "s12": [_square(12, t) for t in (0, 10, 22.5, 33, 45)]}
+    for name, fn in ESTIMATORS.items():
+        cells = []
+        for v in ([fn(m) for m in shapes[k]] for k in ("e", "s40", "s12")):
+            cells.append(f"{np.mean(v):.3f} [{min(v):.3f}, {max(v):.3f}]")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+def _square(side: float, angle: float) -> np.ndarray:
+    m = np.zeros((80, 80), np.uint8)
+    box = cv2.boxPoints(((40.3, 39.6), (side, side), angle))
+    fill_poly(m, box, 1)
+    return m
+
+
+def bench_tips() -> None:
+    print("\n## Needle tip error (px): analytic tapered needles (blunt end, half-width 3 px) and phantom\n")
+    print("| needle | frames | mean | max | NaN |\n|---|---|---|---|---|")
+    rng = np.random.default_rng(1)
+    for hollow in (False, True):
+        errs = []
+        for angle in (0, 15, 30, 90, 180, -45):
+            for _ in range(5):
+                tip = (260 + 40 * rng.random(), 200 + 40 * rng.random())
+                m = np.zeros((480, 640), np.uint8)
+                fill_poly(m, needle_polygon(tip, angle), 1)
+                if hollow:
+                    lumen = np.zeros_like(m)
+                    fill_poly(lumen, lumen_polygon(tip, angle), 1)
+                    m[lumen > 0] = 0
+                res = needle_tip(m > 0, toward=(320.0, 240.0))
+                errs.append(math.hypot(res.x - tip[0], res.y - tip[1]))
+        _tip_row(f"analytic, {'hollow (lumen open at tip)' if hollow else 'solid'}, 6 angles", errs)
+    errs = []
+    for mask, truth in phantom_masks(54):
+        if truth is not None:
+            f = frame_features(mask)
+            errs.append(math.hypot(f["tip_x"] - truth[0], f["tip_y"] - truth[1]))
+    _tip_row("phantom exact masks (pointed tip), 6 cases", errs)
+
+
+def _tip_row(name: str, errs: list[float]) -> None:
+    e = np.asarray(errs)
+    print(f"| {name} | {len(e)} | {np.nanmean(e):.2f} | {np.nanmax(e):.2f} | {int(np.isnan(e).sum())} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--frames", type=int, default=200, help="calls per speed row")
+    ap.add_argument("--estimators", action="store_true", help="also compare perimeter estimators")
+    ap.add_argument("--tips", action="store_true", help="also measure needle-tip accuracy")
+    args = ap.parse_args()
+    print(f"# Morphometry benchmark ({platform.processor() or platform.machine()}, "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})")
+    bench_speed(args.frames)
+    if args.estimators:
+        bench_estimators()
+    if args.tips:
+        bench_tips()
+
+
+if __name__ == "__main__":
+    main()
