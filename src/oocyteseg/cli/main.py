@@ -17,7 +17,9 @@ from oocyteseg.errors import OocytesegError
 # One line per subcommand module (kept sorted by pipeline stage). Add yours here.
 COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.phantom_cmd",
+    "oocyteseg.cli.train_cmd",
     "oocyteseg.cli.features_cmd",
+    "oocyteseg.cli.demo_cmd",
 ]
 
 app = typer.Typer(
