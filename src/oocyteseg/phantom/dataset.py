@@ -104,7 +104,7 @@ def _write_case(out: Path, params, cfg: PhantomConfig, n_frames: int, step: int,
             image, mask = render_frame(params, i / max(1, n_frames - 1), duration_s=cfg.seconds, frame_index=i)
             rows.append(_write_still(out, case_dir, case_id, i, i / cfg.fps, image, mask, overwrite))
             if progress:
-                progress(case_id, i + 1, n_frames)
+                progress(case_id, min(i + step, n_frames), n_frames)
         return rows
     masks = np.zeros((n_frames, cfg.height, cfg.width), np.uint8)
     writers = [VideoWriter(case_dir / f"{case_id}.{fmt}", fps=cfg.fps, overwrite=overwrite)
