@@ -265,6 +265,12 @@ def compare_labelme(cases: int, seconds: float) -> None:
     print(table_markdown(per_case))
     print("### Absolute error\n")
     print(table_markdown(case_table(per_frame, "abs"), decimals=4))
+    if not per_frame["f4_rel"].notna().any():
+        return
+    worst = per_frame.loc[per_frame["f4_rel"].idxmax()]
+    print(f"Largest f4 relative error: case {worst['case']} frame {worst['frame_index']}: "
+          f"M = {worst['f4_manual']:.2f} px, A = {worst['f4_auto']:.2f} px, |A - M| = {worst['f4_abs']:.2f} px, "
+          f"relative error {worst['f4_rel']:.1f}%")
 
 
 def main() -> None:
