@@ -92,7 +92,7 @@ def test_markdown_layout_and_written_outputs(tmp_path):
     manual = _table({"f1": [0.75, 0.8, 0.65], "f3": [5.5, 5.0, -2.0]}, cases, frames)
     per_frame, per_case = compare(auto, manual)
     md = table_markdown(per_case).splitlines()
-    assert md[0].startswith("| | f1 [%] | ") and md[2].startswith("| | AVG | SD | AVG | SD")
+    assert md[0] == "|  | f1 [%] |  | f2 [%] |  | f3 [%] |  | f4 [%] |  |" and md[2].startswith("| | AVG | SD | AVG | SD")
     assert md[3].startswith("| Case1 | ") and md[5].startswith("| AVG | ")
     paths = write_comparison(per_frame, per_case, tmp_path)
     assert sorted(p.name for p in paths) == sorted(OUTPUTS)

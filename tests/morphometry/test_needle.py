@@ -87,3 +87,24 @@ def test_absent_small_and_round_needles():
     blob = np.zeros((50, 50), bool)
     blob[10:30, 10:30] = True
     assert needle_tip(blob).reasons == ["needle_not_elongated"]
+
+
+@pytest.mark.parametrize("angle", [0, 30, -45])
+def test_fragmented_needle_tip_piece_is_joined(angle):
+    tip = (300.0, 240.0)
+    mask = _needle_only(tip, angle)
+    a = math.radians(angle)
+    u = np.array([math.cos(a), math.sin(a)])
+    yy, xx = np.mgrid[:480, :640]
+    along = (xx - tip[0]) * u[0] + (yy - tip[1]) * u[1]
+    mask[(along > -45) & (along < -25)] = False  # the segmentation lost 20 px of the shaft
+    res = needle_tip(mask, toward=(320.0, 240.0))
+    assert "needle_fragmented" in res.reasons
+    assert math.hypot(res.x - tip[0], res.y - tip[1]) <= 1.5
+
+
+def test_speck_off_the_axis_is_not_a_tip():
+    mask = _needle_only((300.0, 240.0), 0)
+    mask[100:104, 320:324] = True  # beyond the tip but far from the axis
+    res = needle_tip(mask, toward=(320.0, 240.0))
+    assert "needle_fragmented" not in res.reasons and abs(res.x - 300) <= 1.5

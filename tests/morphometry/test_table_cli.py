@@ -79,3 +79,23 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["features", str(tmp_path), "--out", str(tmp_path / "x.txt")]) == 2
     err = capsys.readouterr().err
     assert "Fix:" in err and "Traceback" not in err
+
+
+def test_cli_folder_inclusions_and_bad_options(tmp_path, capsys):
+    m = np.zeros((64, 64), np.uint8)
+    m[10:20, 10:20] = 1
+    write_mask(tmp_path / "masks" / "incl1.png", m)
+    out = tmp_path / "incl.parquet"
+    assert main(["features", str(tmp_path / "masks"), "--out", str(out), "--labelset", "inclusions"]) == 0
+    df = pd.read_parquet(out)
+    assert df.loc[0, "inclusion_count"] == 1 and df.loc[0, "inclusion_area_total"] == 100
+    assert main(["features", str(tmp_path / "masks"), "--out", str(out), "--labelset", "nope"]) == 2
+    assert main(["features", str(tmp_path / "masks"), "--out", str(tmp_path / "y.csv"), "--pixel-size", "-1"]) == 2
+    a = features_table([({"case": "1", "frame_index": 0}, icsi_scene())])
+    b = features_table([({"case": "2", "frame_index": 0}, icsi_scene())])
+    write_features(a, tmp_path / "a.csv")
+    write_features(b, tmp_path / "b.csv")
+    assert main(["compare", "--auto", str(tmp_path / "a.csv"), "--manual", str(tmp_path / "b.csv"),
+                 "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "no frame of the automatic table matches" in err and "--labelset" in err

@@ -109,7 +109,8 @@ def with_average_row(per_case: pd.DataFrame) -> pd.DataFrame:
 def table_markdown(table: pd.DataFrame, decimals: int = 2) -> str:
     """The per-case table laid out like Shimotsu Table 3: a feature header row, then an AVG/SD row."""
     feats = list(dict.fromkeys(c[0] for c in table.columns))
-    lines = ["| | " + " | ".join(f"{f} | " for f in feats) + "|",
+    header = [""] + [cell for f in feats for cell in (f, "")]
+    lines = ["| " + " | ".join(header) + " |",
              "|---|" + "---|" * (2 * len(feats)),
              "| | " + " | ".join("AVG | SD" for _ in feats) + " |"]
     for idx, row in table.iterrows():

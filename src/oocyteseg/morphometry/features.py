@@ -11,13 +11,14 @@ import math
 import cv2
 import numpy as np
 
+from oocyteseg.classes import ICSI
 from oocyteseg.errors import OocytesegError
 from oocyteseg.morphometry.needle import needle_tip
 from oocyteseg.morphometry.shapes import (circularity, components, contour_length_area,
                                           equivalent_diameter, fill_holes, largest_region,
                                           moments_ellipse)
 
-OOCYTE, SERC, NEEDLE = 1, 2, 3
+OOCYTE, SERC, NEEDLE = (ICSI.index(name) for name in ("oocyte", "sERC", "needle"))
 MIN_SERC_PX_FOR_F1 = 20  # below ~ a disk of radius 2.5 px the perimeter is mostly digitisation
 _DEPTH_STEP = 0.5  # px, step of the walk along the needle axis for the penetration depth
 

@@ -25,6 +25,8 @@ MIN_ELONGATION = 1.5  # sqrt(lambda1/lambda2) below which the axis is not define
 TIP_WINDOW = 12.0  # px along the axis kept around the tip for the sub-pixel contour
 TIP_BAND = 1.0  # px: contour points this close to the extreme are averaged
 BORDER_MARGIN = 1.0  # px: a tip this close to the image edge may continue outside the image
+MIN_FRAGMENT_PX = 4  # smaller needle pieces are noise
+FRAGMENT_GAP = 60.0  # px: largest gap along the axis bridged between needle pieces
 
 
 @dataclass
@@ -87,6 +89,17 @@ def needle_tip(needle: np.ndarray, toward: tuple[float, float] | None = None) ->
         out.reasons.append("needle_at_border")
         return out
 
+    if out.components > 1:
+        extra = _fragments_ahead(needle, mean, u, t_end, out.width)
+        if len(extra):
+            out.reasons.append("needle_fragmented")
+            pts, crop, x0, y0 = np.vstack([pts, extra]), needle.astype(np.uint8), 0, 0
+            t = (pts - mean) @ u
+            t_end = float(t.max())
+            on_border = (pts[:, 0] == 0) | (pts[:, 0] == w - 1) | (pts[:, 1] == 0) | (pts[:, 1] == h - 1)
+            if on_border.any() and float(t[on_border].max()) >= t_end - BORDER_MARGIN:
+                out.reasons.append("needle_at_border")
+                return out
     tip = _subpixel_tip(crop, x0, y0, pts[t >= t_end - TIP_WINDOW], mean, u)
     if tip[0] < BORDER_MARGIN - 0.5 or tip[1] < BORDER_MARGIN - 0.5 or \
             tip[0] > w - 0.5 - BORDER_MARGIN or tip[1] > h - 0.5 - BORDER_MARGIN:
@@ -117,6 +130,34 @@ def _orientation(t_border: np.ndarray, t_min: float, t_max: float, mean: np.ndar
     if by_oocyte == 0:
         reasons.append("needle_direction_unknown")
     return by_oocyte
+
+
+def _fragments_ahead(needle: np.ndarray, mean: np.ndarray, u: np.ndarray, t_end: float,
+                     width: float) -> np.ndarray:
+    """Outline points of smaller needle pieces that continue the main piece along its axis.
+
+    A segmentation may lose the needle where it crosses the oocyte and keep the tip as a separate
+    piece. A piece belongs to the needle when it lies within `width` + 2 px of the axis line, starts
+    beyond TIP_WINDOW px before the current end, and the gap to the current end is at most
+    FRAGMENT_GAP px; pieces are chained in order along the axis.
+    """
+    contours, _ = cv2.findContours(needle.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    normal = np.array([-u[1], u[0]])
+    pieces = []
+    for c in contours:
+        p = c[:, 0, :].astype(np.float64)
+        tp = (p - mean) @ u
+        if cv2.contourArea(c) + len(c) / 2 + 1 < MIN_FRAGMENT_PX or tp.min() < t_end - TIP_WINDOW:
+            continue
+        if np.abs((p - mean) @ normal).max() <= width + 2:
+            pieces.append((float(tp.min()), float(tp.max()), p))
+    kept = []
+    for start, stop, p in sorted(pieces, key=lambda q: q[0]):
+        if start - t_end > FRAGMENT_GAP:
+            break
+        kept.append(p)
+        t_end = max(t_end, stop)
+    return np.vstack(kept) if kept else np.zeros((0, 2))
 
 
 def _subpixel_tip(crop: np.ndarray, x0: int, y0: int, window: np.ndarray, mean: np.ndarray,
