@@ -44,20 +44,30 @@ class SegmentationDataset(Dataset):
         size: (height, width) to resize to, or None to keep the native size.
         transform: optional joint transform `f(image_tensor, mask_tensor) -> (image, mask)`.
         num_classes: masks with values >= num_classes raise an error naming the file.
+        cache: keep each decoded, resized (image, mask) pair in memory after its first read
+            (training reads every image many times; each data-loader worker holds its own copy).
     """
 
     def __init__(self, rows: pd.DataFrame, size: tuple[int, int] | None = None,
-                 transform: Callable | None = None, num_classes: int | None = None):
+                 transform: Callable | None = None, num_classes: int | None = None, cache: bool = False):
         self.rows = rows.reset_index(drop=True)
         self.size = tuple(size) if size else None
         self.transform = transform
         self.num_classes = num_classes
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = {} if cache else None
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def load(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """Image (uint8 RGB) and mask (uint8) of row i, checked and resized."""
+        if self._cache is not None:
+            if i not in self._cache:
+                self._cache[i] = self._read(i)
+            return self._cache[i]
+        return self._read(i)
+
+    def _read(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         row = self.rows.iloc[i]
         image = read_image(row["image_path"])
         if not row["mask_path"]:

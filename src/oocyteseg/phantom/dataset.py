@@ -99,6 +99,13 @@ def _write_case(out: Path, params, cfg: PhantomConfig, n_frames: int, step: int,
     case_id = params.case_id
     case_dir = out / "icsi" / case_id
     rows = []
+    if not cfg.video_formats:  # stills only: render just the annotated frames
+        for i in range(0, n_frames, step):
+            image, mask = render_frame(params, i / max(1, n_frames - 1), duration_s=cfg.seconds, frame_index=i)
+            rows.append(_write_still(out, case_dir, case_id, i, i / cfg.fps, image, mask, overwrite))
+            if progress:
+                progress(case_id, min(i + step, n_frames), n_frames)
+        return rows
     masks = np.zeros((n_frames, cfg.height, cfg.width), np.uint8)
     writers = [VideoWriter(case_dir / f"{case_id}.{fmt}", fps=cfg.fps, overwrite=overwrite)
                for fmt in cfg.video_formats]

@@ -1,0 +1,44 @@
+"""`oocyteseg demo`: the whole pipeline on phantom data (what `make demo` runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from oocyteseg.cli.progress import progress_callback
+
+
+def demo(
+    out: Path = typer.Option(Path("runs/demo"), "--out", help="Results folder."),
+    cases: int = typer.Option(6, help="Phantom cases; the last one is held out for testing."),
+    seconds: float = typer.Option(6.0, help="Video length per case (s)."),
+    label_fps: float = typer.Option(4.0, help="Annotated frames per second of video."),
+    model: str = typer.Option("lraspp_mobilenet_v3", help="Registered model name (see `oocyteseg models`)."),
+    steps: int = typer.Option(400, help="Training steps."),
+    height: int = typer.Option(240, help="Training/inference height (frames are 480x640)."),
+    width: int = typer.Option(320, help="Training/inference width."),
+    batch_size: int = typer.Option(8),
+    lr: float = typer.Option(3e-3, help="Peak learning rate (one-cycle schedule)."),
+    seed: int = typer.Option(0),
+    overwrite: bool = typer.Option(False, help="Replace the results of an earlier demo in --out."),
+) -> None:
+    """Phantom data -> train a fast model -> predict a held-out case -> IoU and Shimotsu features.
+
+    Example: oocyteseg demo --out runs/demo --overwrite
+    """
+    from oocyteseg.pipelines.demo import DemoSettings, run_demo  # heavy imports only when used
+
+    settings = DemoSettings(cases=cases, seconds=seconds, label_fps=label_fps, seed=seed, model=model,
+                            height=height, width=width, steps=steps, batch_size=batch_size, lr=lr)
+    console = Console()
+    with progress_callback() as update:
+        result = run_demo(out, settings, overwrite=overwrite, progress=update)
+    ious = ", ".join(f"{k} {v:.3f}" for k, v in result.iou.items())
+    console.print(f"held-out mean IoU [bold]{result.mean_iou:.3f}[/] ({ious}); pixel accuracy {result.pixel_accuracy:.4f}")
+    console.print(f"results: [bold]{result.summary}[/] ({result.seconds:.0f} s)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

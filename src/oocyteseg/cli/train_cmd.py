@@ -1,0 +1,99 @@
+"""`oocyteseg train`, `oocyteseg cv` and `oocyteseg evaluate`: parse, then call the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from oocyteseg.cli.progress import progress_callback
+
+SET_HELP = "Override a config key, e.g. --set optim.lr=1e-3 --set data.size=[240,320] (repeatable)."
+
+
+def train_command(
+    config: Path = typer.Option(..., "--config", "-c", help="YAML config (see configs/)."),
+    overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    out: Path = typer.Option(None, "--out", help="Run folder (default: runs/train/<config name>)."),
+    resume: bool = typer.Option(False, help="Continue the run in --out from its last checkpoint."),
+    overwrite: bool = typer.Option(False, help="Replace an existing run in --out."),
+    progress: bool = typer.Option(True, help="Show the progress bar."),
+) -> None:
+    """Train a segmentation model (Lightning: CPU, GPU, or DDP via torchrun / SLURM).
+
+    Example: oocyteseg train --config configs/fast-cpu.yaml --set optim.max_steps=300 --out runs/fast
+    """
+    from oocyteseg.training.config import load_config
+    from oocyteseg.training.engine import train
+
+    cfg = load_config(config, overrides)
+    out = out or Path("runs/train") / config.stem
+    result = train(cfg, out, overwrite=overwrite, resume=resume, progress=progress)
+    best = "n/a (no validation data)" if result.best_val_miou is None else f"{result.best_val_miou:.4f}"
+    Console().print(f"trained {result.steps} steps in {result.seconds:.0f} s; best val mIoU {best}\n"
+                    f"model: [bold]{result.model_path}[/] (last step: {result.last_model_path})\n"
+                    f"learning curve: {result.metrics_csv}, {result.curve_png}; run folder: {result.run_dir}")
+
+
+def cv_command(
+    config: Path = typer.Option(..., "--config", "-c", help="YAML config (see configs/)."),
+    folds: str = typer.Option("leave-one-case-out", help="leave-one-case-out, or a number of folds K."),
+    out: Path = typer.Option(..., "--out", help="CV folder (splits.json, fold-XX/, tables)."),
+    overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    resume: bool = typer.Option(False, help="Continue an interrupted fold from its last checkpoint."),
+    overwrite: bool = typer.Option(False, help="Draw new splits and retrain every fold."),
+    device: str = typer.Option("cpu", help="Device of the test evaluation (cpu, cuda)."),
+    progress: bool = typer.Option(True, help="Show the progress bars."),
+) -> None:
+    """Cross-validate by case: one run per fold, then a per-case IoU table over all folds.
+
+    Re-running reuses DIR/splits.json and skips finished folds.
+
+    Example: oocyteseg cv --config configs/fast-cpu.yaml --folds leave-one-case-out --out runs/cv-fast
+    """
+    from oocyteseg.evaluation.crossval import cross_validate
+    from oocyteseg.training.config import load_config
+
+    cfg = load_config(config, overrides)
+    result = cross_validate(cfg, folds, out, resume=resume, overwrite=overwrite, progress=progress, device=device)
+    console = Console()
+    console.print(result.table_md.read_text())
+    console.print(f"cross-validation ({len(result.splits.folds)} folds) written to [bold]{result.out_dir}[/]: "
+                  f"{result.table_csv.name}, {result.table_md.name}, overall.json, splits.json")
+
+
+def evaluate_command(
+    checkpoint: Path = typer.Argument(..., help="Portable model (model.pt written by `oocyteseg train`)."),
+    data: Path = typer.Argument(..., help="Manifest (CSV/Parquet) or a folder holding manifest.csv."),
+    out: Path = typer.Option(None, "--out", help="Output folder (default: next to the checkpoint, eval-<data>)."),
+    cases: list[str] = typer.Option(None, "--cases", help="Evaluate only these cases (repeatable)."),
+    batch_size: int = typer.Option(4, help="Images per forward pass."),
+    device: str = typer.Option("cpu", help="cpu or cuda."),
+    overwrite: bool = typer.Option(False, help="Replace existing outputs in --out."),
+) -> None:
+    """Evaluate a model: confusion matrices per case and overall -> accuracy, IoU, Dice tables.
+
+    Example: oocyteseg evaluate runs/fast/model.pt runs/phantom/manifest.csv --out runs/fast/eval --cases case06
+    """
+    from oocyteseg.evaluation.evaluate import evaluate_checkpoint, write_evaluation
+    from oocyteseg.io.atomic import check_writable
+
+    out = out or checkpoint.parent / f"eval-{data.stem if data.is_file() else data.name}"
+    check_writable(out / "overall.json", overwrite)
+    with progress_callback() as update:
+        result, _ = evaluate_checkpoint(checkpoint, data, cases=cases or None, batch_size=batch_size, device=device,
+                                        progress=update)
+    paths = write_evaluation(result, out, overwrite=overwrite, title=f"{checkpoint} on {data}")
+    m = result.overall_metrics()
+    console = Console()
+    console.print(paths["table_md"].read_text())
+    console.print(f"overall: accuracy {m['accuracy']:.4f}, mean IoU {m['mean_iou']:.4f} (foreground), "
+                  f"{m['mean_iou_all']:.4f} (all classes), mean Dice {m['mean_dice']:.4f}\n"
+                  f"written to [bold]{out}[/]: {', '.join(p.name for p in paths.values())}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train_command)
+    app.command("cv")(cv_command)
+    app.command("evaluate")(evaluate_command)

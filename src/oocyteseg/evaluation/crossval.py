@@ -1,0 +1,104 @@
+"""`cross_validate`: train every fold (resumable), evaluate each fold's model on its test cases, and
+aggregate a per-case table over all folds (Shimotsu et al. Table 2) plus a mean learning curve.
+
+Model choice: each fold validates on its test case(s) during training (for the learning curve), so
+its best-by-validation checkpoint would be chosen by looking at the test data. The test evaluation
+therefore uses the fold's last model (`model-last.pt`), trained for the configured number of steps
+as in the paper, never the best one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from oocyteseg.classes import get_label_set
+from oocyteseg.data.splits import Fold, Splits
+from oocyteseg.evaluation.evaluate import evaluate_checkpoint, write_evaluation
+from oocyteseg.evaluation.metrics import summarize
+from oocyteseg.evaluation.tables import overall_row, per_case_iou_table, table_to_markdown
+from oocyteseg.io.atomic import write_json, write_table, write_text
+from oocyteseg.training.config import TrainConfig
+from oocyteseg.training.curves import mean_curves, plot_curves
+from oocyteseg.training.cv import train_folds
+from oocyteseg.training.data import load_rows
+
+TEST_DIR = "test"
+
+
+@dataclass
+class CVResult:
+    """Outputs of a cross-validation."""
+
+    out_dir: Path
+    splits: Splits
+    table: pd.DataFrame  # per case per class IoU, "Average" row and column
+    table_csv: Path
+    table_md: Path
+    overall: dict[str, float]  # metrics of the summed confusion matrix of every test pixel
+    case_cms: dict[str, np.ndarray]
+
+
+def evaluate_fold(config: TrainConfig, fold: Fold, fold_path: Path, batch_size: int = 4,
+                  device: str = "cpu") -> dict[str, np.ndarray]:
+    """Evaluate the fold's last model on its test cases (cached in fold-XX/test/); case -> confusion matrix."""
+    overall = fold_path / TEST_DIR / "overall.json"
+    if not overall.is_file():
+        result, _ = evaluate_checkpoint(fold_path / "model-last.pt", rows=_test_rows(config, fold),
+                                        batch_size=batch_size, device=device)
+        write_evaluation(result, fold_path / TEST_DIR, overwrite=True, title=f"fold {fold.index}")
+    saved = json.loads(overall.read_text())
+    return {c: np.asarray(cm, np.int64) for c, cm in saved["case_confusion_matrices"].items()}
+
+
+def _test_rows(config: TrainConfig, fold: Fold) -> pd.DataFrame:
+    rows = load_rows(config.data.manifests, config.data.labelset)
+    return rows[rows["case"].isin(list(fold.test))].reset_index(drop=True)
+
+
+def cross_validate(config: TrainConfig, folds: str | int, out_dir: str | os.PathLike, *, resume: bool = False,
+                   overwrite: bool = False, progress: bool = True, device: str = "cpu") -> CVResult:
+    """Run (or finish) a cross-validation in out_dir and write its tables.
+
+    Args:
+        config: training config; its data.manifests' cases are split.
+        folds: "leave-one-case-out" or a number of folds K (seeded with config.seed).
+        out_dir: CV folder (splits.json, fold-XX/, per_case_iou.csv/.md, overall.json, learning_curve.*).
+        resume: continue an interrupted fold from its last checkpoint.
+        overwrite: draw new splits and retrain every fold.
+        device: where the test evaluation runs.
+    """
+    out_dir = Path(out_dir)
+    case_cms: dict[str, np.ndarray] = {}
+
+    def on_fold(fold: Fold, path: Path) -> None:
+        if overwrite:
+            (path / TEST_DIR / "overall.json").unlink(missing_ok=True)
+        case_cms.update(evaluate_fold(config, fold, path, config.optim.batch_size, device))
+
+    splits = train_folds(config, folds, out_dir, resume=resume, overwrite=overwrite, progress=progress,
+                         on_fold=on_fold)
+    names = list(get_label_set(config.data.labelset).classes)
+    ordered = {c: case_cms[c] for c in splits.cases if c in case_cms}
+    table = per_case_iou_table(ordered, names)
+    total = np.sum(list(ordered.values()), axis=0)
+    pooled = pd.DataFrame([overall_row(total, names)])
+    table_csv = write_table(table, out_dir / "per_case_iou.csv")
+    note = (f"{splits.method} ({len(splits.folds)} folds), model {config.model.name}, {config.optim.max_steps} steps, "
+            f"size {config.data.size[0]}x{config.data.size[1]}. Pooled over all test pixels: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in pooled.iloc[0].items() if k != "case") + ".")
+    table_md = write_text(out_dir / "per_case_iou.md", table_to_markdown(table, title="IoU per case", note=note))
+    overall = summarize(total, names)
+    write_json(out_dir / "overall.json", {"metrics": overall, "class_names": names, "confusion_matrix": total.tolist(),
+                                          "folds": len(splits.folds), "method": splits.method})
+    curves = [pd.read_csv(p) for p in sorted(out_dir.glob("fold-*/learning_curve.csv"))]
+    if curves:
+        mean = mean_curves(curves)
+        write_table(mean, out_dir / "learning_curve.csv")
+        plot_curves(mean, out_dir / "learning_curve.png", title=f"mean of {len(curves)} folds")
+    return CVResult(out_dir, splits, table, table_csv, table_md, overall, ordered)

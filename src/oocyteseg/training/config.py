@@ -1,0 +1,223 @@
+"""Typed training configuration: loaded from YAML, overridden by dotted `key=value` pairs, validated once.
+
+Unknown keys are errors (a misspelt option must never be silently ignored). The resolved config is
+written as `config.yaml` in every run folder and stored inside every checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from oocyteseg.errors import OocytesegError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Strict):
+    """What to train and validate on."""
+
+    manifests: list[Path] = Field(min_length=1, description="training manifests (CSV/Parquet or folders); mixed")
+    val_manifests: list[Path] | None = Field(None, description="validation manifests; default: the training ones")
+    labelset: str = "icsi"
+    size: tuple[int, int] = (480, 640)  # (height, width) the images are resized to
+    train_cases: list[str] | None = None  # default: every case of `manifests` not in val_cases
+    val_cases: list[str] | None = None  # default: all cases of val_manifests, or none
+    split_file: Path | None = None  # a splits.json; with `fold`, sets train_cases / val_cases
+    fold: int | None = None
+    cache: bool = True  # keep decoded, resized images in memory (one copy per data-loader worker)
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] < 8 or v[1] < 8:
+            raise ValueError("size is (height, width), each >= 8")
+        return v
+
+    @model_validator(mode="after")
+    def _fold(self) -> DataConfig:
+        if (self.split_file is None) != (self.fold is None):
+            raise ValueError("split_file and fold go together")
+        return self
+
+
+class ModelSection(_Strict):
+    """Which network (a name from `oocyteseg.models.list_models()`)."""
+
+    name: str
+    kwargs: dict[str, Any] = {}
+    backbone_weights: Path | None = None  # local ImageNet state dict (never downloaded)
+
+
+class OptimConfig(_Strict):
+    name: Literal["adam", "adamw", "sgd"] = "adam"
+    lr: float = Field(1e-5, gt=0)
+    weight_decay: float = Field(0.0, ge=0)
+    momentum: float = 0.9  # sgd only
+    batch_size: int = Field(4, ge=1)  # per process
+    max_steps: int = Field(25_000, ge=1)
+    scheduler: Literal["none", "cosine", "onecycle", "poly"] = "none"
+    warmup_steps: int = Field(0, ge=0)  # linear warm-up for cosine / poly
+    grad_clip: float | None = None
+
+
+class LossConfig(_Strict):
+    name: str = "ce"  # ce, dice, focal or combinations such as ce+dice
+    class_weights: Literal["median_frequency"] | list[float] | None = None
+    term_weights: list[float] | None = None
+    focal_gamma: float = 2.0
+    dice_smooth: float = 1.0
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        from oocyteseg.training.losses import parse_loss_name
+
+        try:
+            parse_loss_name(v)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return v
+
+
+class TrainerConfig(_Strict):
+    """Devices and bookkeeping, handed to Lightning (CPU, one GPU, DDP across GPUs / nodes)."""
+
+    accelerator: str = "auto"  # cpu, gpu, auto
+    devices: int | str = "auto"
+    strategy: str = "auto"  # auto, ddp, ddp_spawn, ...
+    num_nodes: int = 1
+    precision: str = "32-true"  # 32-true, 16-mixed, bf16-mixed
+    val_every_n_steps: int = Field(500, ge=1)
+    log_every_n_steps: int = Field(50, ge=1)
+    checkpoint_every_n_steps: int = Field(500, ge=1)
+    deterministic: bool = False
+
+
+class TrainConfig(_Strict):
+    """Everything one training run depends on."""
+
+    data: DataConfig
+    model: ModelSection
+    optim: OptimConfig = OptimConfig()
+    loss: LossConfig = LossConfig()
+    augment: str = "none"  # presets of oocyteseg.data.augment, combined with "+"
+    trainer: TrainerConfig = TrainerConfig()
+    seed: int = 0
+    init_checkpoint: Path | None = None  # portable model .pt to start from (fine-tuning)
+    num_workers: int = Field(0, ge=0)
+
+    @field_validator("augment")
+    @classmethod
+    def _augment(cls, v: str) -> str:
+        from oocyteseg.data.augment import parse_preset
+
+        try:
+            parse_preset(v)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return v
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain YAML/JSON-able dict (paths as strings, tuples as lists)."""
+        return self.model_dump(mode="json")
+
+
+def parse_value(text: str) -> Any:
+    """A CLI override value, read as YAML ("1e-3" -> 0.001, "[a, b]" -> list, "null" -> None)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str] | None) -> dict[str, Any]:
+    """Set dotted keys (`optim.lr=1e-3`) in a nested dict (copied); `key=value` pairs only."""
+    import copy
+
+    out = copy.deepcopy(raw)
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise OocytesegError(f"override {item!r} is not key=value", fix="write e.g. --set optim.lr=1e-3")
+        node = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            if not isinstance(node.get(part), dict):
+                node[part] = {} if node.get(part) is None else node[part]
+                if not isinstance(node[part], dict):
+                    raise OocytesegError(f"override {key!r}: {part!r} is not a section", fix="check the key")
+            node = node[part]
+        node[parts[-1]] = parse_value(value)
+    return out
+
+
+def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make relative data/model paths of a config file relative to the file's folder... unless they exist as given."""
+    def fix(p: Any) -> Any:
+        if p is None or not isinstance(p, str | os.PathLike):
+            return p
+        q = Path(p)
+        return str(q) if q.is_absolute() or q.exists() or not (base / q).exists() else str(base / q)
+
+    data = raw.get("data") or {}
+    for key in ("manifests", "val_manifests"):
+        if isinstance(data.get(key), list):
+            data[key] = [fix(p) for p in data[key]]
+        elif isinstance(data.get(key), str):
+            data[key] = [fix(data[key])]
+    if "split_file" in data:
+        data["split_file"] = fix(data["split_file"])
+    if isinstance(raw.get("model"), dict) and "backbone_weights" in raw["model"]:
+        raw["model"]["backbone_weights"] = fix(raw["model"]["backbone_weights"])
+    if "init_checkpoint" in raw:
+        raw["init_checkpoint"] = fix(raw["init_checkpoint"])
+    return raw
+
+
+def config_from_dict(raw: dict[str, Any], source: str | os.PathLike | None = None) -> TrainConfig:
+    """Validate a nested dict; errors name the key, the problem and the file."""
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}" for e in exc.errors())
+        raise OocytesegError(f"invalid training config: {problems}", source,
+                             "fix the YAML or the --set override (see docs/training.md for every key)") from None
+
+
+def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> TrainConfig:
+    """Read a YAML config, apply dotted overrides, validate."""
+    path = Path(path)
+    if not path.is_file():
+        raise OocytesegError("config file not found", path, "give a YAML file such as configs/fast-cpu.yaml")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise OocytesegError(f"cannot parse YAML ({str(exc).splitlines()[0]})", path, "fix the YAML syntax") from None
+    if not isinstance(raw, dict):
+        raise OocytesegError("config must be a mapping of sections", path, "see configs/fast-cpu.yaml")
+    raw = apply_overrides(raw, overrides)
+    return config_from_dict(_resolve_paths(raw, path.parent), path)
+
+
+def dump_config(config: TrainConfig) -> str:
+    """The config as YAML text (what config.yaml in a run folder holds)."""
+    return yaml.safe_dump(config.to_dict(), sort_keys=False)
+
+
+def with_updates(config: TrainConfig, updates: dict[str, Any]) -> TrainConfig:
+    """A validated copy of `config` with dotted-key updates, e.g. {"data.val_cases": ["case01"]}."""
+    raw = config.to_dict()
+    for key, value in updates.items():
+        node = raw
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node[part]
+        node[parts[-1]] = value
+    return config_from_dict(raw)

@@ -1,0 +1,226 @@
+"""`train(config, out_dir)`: one training run with Lightning, ending in a portable `model.pt`.
+
+Run folder layout:
+    config.yaml            resolved config (also inside every checkpoint)
+    data.json              the train / val cases and image counts actually used
+    checkpoints/last.ckpt  Lightning state for --resume (model, optimiser, scheduler, step)
+    checkpoints/best.ckpt  best validation mean IoU (when there is validation data)
+    logs/metrics.csv       Lightning's CSV log
+    learning_curve.csv/png train and val loss and mIoU per step
+    model.pt               portable best model (oocyteseg.models.load_checkpoint); model-last.pt: last step
+    result.json            summary (steps, best val mIoU, seconds)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import lightning as L
+import torch
+import yaml
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.utilities import rank_zero_only
+
+from oocyteseg.classes import get_label_set
+from oocyteseg.data.dataset import IMAGE_MEAN, IMAGE_STD
+from oocyteseg.errors import OocytesegError, OutputExistsError
+from oocyteseg.io.atomic import write_json, write_text
+from oocyteseg.io.images import read_mask
+from oocyteseg.models import save_checkpoint
+from oocyteseg.training.config import TrainConfig, dump_config
+from oocyteseg.training.curves import keep_previous_log, write_curves
+from oocyteseg.training.data import build_loaders
+from oocyteseg.training.losses import median_frequency_weights
+from oocyteseg.training.module import SegmentationModule
+from oocyteseg.training.progress import StepProgress
+
+# Settings that may change when a run is resumed (everything else must match the saved config).
+RESUMABLE_CHANGES = ("optim.max_steps", "trainer.", "num_workers", "data.cache")
+RUN_FILES = ("config.yaml", "data.json", "checkpoints", "logs", "learning_curve.csv", "learning_curve.png",
+             "model.pt", "model-last.pt", "result.json")
+
+
+# Lightning notices that say nothing about this run (we use few workers on purpose, etc.).
+QUIET_WARNINGS = (".*exists and is not empty.*", ".*does not have many workers.*", ".*number of training batches.*",
+                  ".*Checkpoint directory.*", ".*manual optimization and every_n_train_steps.*", ".*LeafSpec.*",
+                  ".*weights_only.*", ".*limit_val_batches.*", ".*litlogger.*",
+                  ".*dataloader is not resumable.*")
+
+
+@contextlib.contextmanager
+def _quiet_lightning() -> Iterator[None]:
+    """Hide Lightning's start-up banner (GPU/TPU available, tips); warnings and errors still show."""
+    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric", "lightning")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+@dataclass
+class TrainResult:
+    """Where a run's outputs are, and its headline numbers."""
+
+    run_dir: Path
+    model_path: Path  # portable best model (or last, without validation data)
+    last_model_path: Path
+    metrics_csv: Path  # learning_curve.csv
+    curve_png: Path
+    best_val_miou: float | None
+    steps: int
+    seconds: float
+    interrupted: bool = False
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and k != "kwargs":
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def check_resumable(saved: dict, config: TrainConfig, path: Path) -> None:
+    """Raise if `config` differs from the saved one in anything but RESUMABLE_CHANGES."""
+    old, new = _flatten(saved), _flatten(config.to_dict())
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)
+                     and not any(k == p or (p.endswith(".") and k.startswith(p)) for p in RESUMABLE_CHANGES))
+    if changed:
+        raise OocytesegError(f"cannot resume with a different config (changed: {', '.join(changed)})", path,
+                             "resume with the run's own config.yaml, or start a new run in another --out")
+
+
+def _prepare_run_dir(config: TrainConfig, out_dir: Path, overwrite: bool, resume: bool) -> Path | None:
+    """Checks and clean-up before training (rank 0 only); returns the checkpoint to resume from."""
+    last = out_dir / "checkpoints" / "last.ckpt"
+    if resume:
+        if not last.is_file():
+            raise OocytesegError("nothing to resume: no checkpoints/last.ckpt", out_dir,
+                                 "run without --resume to start this run")
+        saved = out_dir / "config.yaml"
+        if saved.is_file():
+            check_resumable(yaml.safe_load(saved.read_text()), config, saved)
+        keep_previous_log(out_dir / "logs")
+        return last
+    existing = [out_dir / f for f in RUN_FILES if (out_dir / f).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(out_dir) if not last.is_file() else OocytesegError(
+            "run folder already holds a run", out_dir, "pass --resume to continue it, --overwrite to restart, "
+            "or choose another --out")
+    if rank_zero_only.rank == 0:
+        for path in existing:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return None
+
+
+def resolve_class_weights(config: TrainConfig, train_rows) -> list[float] | None:
+    """Explicit weights, median-frequency weights from the training masks, or None."""
+    cw = config.loss.class_weights
+    n = get_label_set(config.data.labelset).num_classes
+    if cw is None:
+        return None
+    if cw == "median_frequency":
+        return median_frequency_weights((read_mask(p) for p in train_rows["mask_path"]), n)
+    if len(cw) != n:
+        raise OocytesegError(f"loss.class_weights has {len(cw)} values but label set {config.data.labelset!r} has "
+                             f"{n} classes", fix=f"give {n} weights or 'median_frequency'")
+    return [float(w) for w in cw]
+
+
+def _make_trainer(config: TrainConfig, out_dir: Path, progress: bool, has_val: bool,
+                  callbacks: list[Callback] | None) -> L.Trainer:
+    t = config.trainer
+    ckpt_dir = out_dir / "checkpoints"
+    cbs: list[Callback] = [ModelCheckpoint(dirpath=ckpt_dir, save_top_k=0, save_last=True,
+                                           every_n_train_steps=t.checkpoint_every_n_steps)]
+    if has_val:
+        cbs.append(ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/mIoU", mode="max", save_top_k=1,
+                                   enable_version_counter=False))
+    if progress:
+        cbs.append(StepProgress(f"train {out_dir.name}"))
+    cbs += callbacks or []
+    return L.Trainer(
+        accelerator=t.accelerator, devices=t.devices, strategy=t.strategy, num_nodes=t.num_nodes,
+        precision=t.precision, max_steps=config.optim.max_steps, max_epochs=-1,
+        val_check_interval=min(t.val_every_n_steps, config.optim.max_steps) if has_val else None,
+        check_val_every_n_epoch=None if has_val else 1, limit_val_batches=1.0 if has_val else 0,
+        num_sanity_val_steps=0, log_every_n_steps=t.log_every_n_steps, deterministic=t.deterministic,
+        logger=CSVLogger(out_dir, name="logs", version=""), callbacks=cbs, default_root_dir=out_dir,
+        enable_progress_bar=False, enable_model_summary=False,
+    )
+
+
+def _export(ckpt: Path, module: SegmentationModule, out: Path, extra: dict) -> Path:
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
+    model = module.model.cpu()
+    model.load_state_dict({k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")})
+    return save_checkpoint(out, model, module.model_config, extra, overwrite=True)
+
+
+def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = False, resume: bool = False,
+          progress: bool = True, callbacks: list[Callback] | None = None) -> TrainResult:
+    """Train one model as configured; outputs go to out_dir (see the module docstring).
+
+    Args:
+        config: the validated TrainConfig (`load_config`).
+        out_dir: run folder.
+        overwrite: replace an existing run in out_dir.
+        resume: continue from out_dir/checkpoints/last.ckpt (step count, optimiser and scheduler continue).
+        progress: show a progress bar (rank 0).
+        callbacks: extra Lightning callbacks (tests use one to stop a run half way).
+    """
+    start = time.time()
+    out_dir = Path(out_dir)
+    rank0 = rank_zero_only.rank == 0
+    ckpt_path = _prepare_run_dir(config, out_dir, overwrite, resume) if rank0 else (
+        out_dir / "checkpoints" / "last.ckpt" if resume else None)
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    train_dl, val_dl, train_rows, val_rows = build_loaders(config)
+    module = SegmentationModule(config.to_dict(), resolve_class_weights(config, train_rows))
+    if rank0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_text(out_dir / "config.yaml", dump_config(config))
+        write_json(out_dir / "data.json", {
+            "train_cases": sorted(set(train_rows["case"])), "val_cases": sorted(set(val_rows["case"])),
+            "train_images": len(train_rows), "val_images": len(val_rows)})
+    with warnings.catch_warnings(), _quiet_lightning():
+        for pattern in QUIET_WARNINGS:
+            warnings.filterwarnings("ignore", message=pattern)
+        trainer = _make_trainer(config, out_dir, progress, val_dl is not None, callbacks)
+        trainer.fit(module, train_dl, val_dl, ckpt_path=str(ckpt_path) if ckpt_path else None)
+        last = out_dir / "checkpoints" / "last.ckpt"
+        trainer.save_checkpoint(last, weights_only=False)  # the final state, whatever the checkpoint interval
+    best_cb = next((c for c in trainer.checkpoint_callbacks if c.monitor == "val/mIoU"), None)
+    best_path = Path(best_cb.best_model_path) if best_cb and best_cb.best_model_path else None
+    best_score = float(best_cb.best_model_score) if best_path and best_cb.best_model_score is not None else None
+    result = TrainResult(out_dir, out_dir / "model.pt", out_dir / "model-last.pt", out_dir / "learning_curve.csv",
+                         out_dir / "learning_curve.png", best_score, int(trainer.global_step),
+                         time.time() - start, bool(trainer.interrupted))
+    if trainer.global_rank != 0:
+        return result
+    labels = get_label_set(config.data.labelset)
+    extra = {"config": config.to_dict(), "labelset": labels.name, "classes": list(labels.classes),
+             "size": list(config.data.size), "mean": IMAGE_MEAN.tolist(), "std": IMAGE_STD.tolist()}
+    _export(last, module, result.last_model_path, {**extra, "step": result.steps, "selected": "last"})
+    _export(best_path or last, module, result.model_path,
+            {**extra, "step": result.steps, "selected": "best val mIoU" if best_path else "last",
+             "best_val_miou": best_score})
+    write_curves(out_dir / "logs", out_dir, title=f"{config.model.name} ({out_dir.name})")
+    result.seconds = time.time() - start
+    write_json(out_dir / "result.json", {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()})
+    return result

@@ -1,0 +1,135 @@
+"""Segmentation losses, registered by name: "ce", "dice", "focal" and "+"-combinations ("ce+dice").
+
+Every loss maps (logits (N, C, H, W), target (N, H, W) int64) to a scalar. Class weights (for "ce"
+and "focal") are explicit numbers or computed from the training masks by median-frequency balancing
+(Eigen & Fergus 2015): w_c = median_f / f_c, with f_c = pixels of class c / pixels of the images
+that contain class c.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from oocyteseg.errors import OocytesegError
+
+
+class CrossEntropy(nn.Module):
+    """Pixel-wise cross-entropy with optional class weights."""
+
+    def __init__(self, weight: torch.Tensor | None = None, **_: object):
+        super().__init__()
+        self.register_buffer("weight", weight, persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(logits, target, weight=self.weight)
+
+
+class SoftDice(nn.Module):
+    """1 - mean over classes of the soft Dice of the softmax, pooled over the batch.
+
+    A class absent from both target and prediction scores ~1 (smoothing), so it neither helps nor hurts.
+    """
+
+    def __init__(self, smooth: float = 1.0, **_: object):
+        super().__init__()
+        self.smooth = smooth
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        probs = logits.float().softmax(1)
+        onehot = F.one_hot(target, logits.shape[1]).permute(0, 3, 1, 2).to(probs.dtype)
+        dims = (0, 2, 3)
+        inter = (probs * onehot).sum(dims)
+        denom = probs.sum(dims) + onehot.sum(dims)
+        return 1 - ((2 * inter + self.smooth) / (denom + self.smooth)).mean()
+
+
+class Focal(nn.Module):
+    """Focal loss (Lin et al. 2017): cross-entropy scaled by (1 - p_t) ** gamma, optional class weights."""
+
+    def __init__(self, weight: torch.Tensor | None = None, gamma: float = 2.0, **_: object):
+        super().__init__()
+        self.gamma = gamma
+        self.register_buffer("weight", weight, persistent=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        logp = F.log_softmax(logits.float(), 1).gather(1, target.unsqueeze(1)).squeeze(1)
+        loss = -((1 - logp.exp()) ** self.gamma) * logp
+        if self.weight is not None:
+            w = self.weight[target]
+            return (loss * w).sum() / w.sum().clamp_min(1e-12)
+        return loss.mean()
+
+
+class Combined(nn.Module):
+    """Weighted sum of losses."""
+
+    def __init__(self, terms: Sequence[nn.Module], weights: Sequence[float]):
+        super().__init__()
+        self.terms = nn.ModuleList(terms)
+        self.weights = list(weights)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return sum(w * t(logits, target) for w, t in zip(self.weights, self.terms))
+
+
+LOSSES: dict[str, Callable[..., nn.Module]] = {"ce": CrossEntropy, "dice": SoftDice, "focal": Focal}
+
+
+def parse_loss_name(name: str) -> list[str]:
+    """Split "ce+dice" into registered names; KeyError listing the valid ones on an unknown name."""
+    parts = [p.strip().lower() for p in name.split("+") if p.strip()]
+    bad = [p for p in parts if p not in LOSSES]
+    if not parts or bad:
+        raise KeyError(f"unknown loss {name!r}; valid: {', '.join(LOSSES)} or combinations such as 'ce+dice'")
+    return parts
+
+
+def create_loss(name: str, *, class_weights: Sequence[float] | None = None, term_weights: Sequence[float] | None = None,
+                focal_gamma: float = 2.0, dice_smooth: float = 1.0) -> nn.Module:
+    """Build a loss by name.
+
+    Args:
+        name: "ce", "dice", "focal" or a "+"-combination such as "ce+dice".
+        class_weights: one weight per class for "ce"/"focal" (Dice ignores them).
+        term_weights: one weight per term of a combination (default 1 each).
+        focal_gamma: focusing parameter of "focal".
+        dice_smooth: smoothing added to the Dice numerator and denominator.
+    """
+    parts = parse_loss_name(name)
+    weight = None if class_weights is None else torch.as_tensor(list(class_weights), dtype=torch.float32)
+    terms = [LOSSES[p](weight=weight, gamma=focal_gamma, smooth=dice_smooth) for p in parts]
+    if len(terms) == 1 and term_weights is None:
+        return terms[0]
+    weights = list(term_weights) if term_weights is not None else [1.0] * len(terms)
+    if len(weights) != len(terms):
+        raise OocytesegError(f"loss {name!r} has {len(terms)} terms but term_weights has {len(weights)} values",
+                             fix="give one weight per term, e.g. [1.0, 1.0]")
+    return Combined(terms, weights)
+
+
+def class_pixel_stats(masks: Iterable[np.ndarray], num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pixels of each class, pixels of the images that contain each class) over masks."""
+    counts = np.zeros(num_classes, np.int64)
+    image_pixels = np.zeros(num_classes, np.int64)
+    for mask in masks:
+        c = np.bincount(np.asarray(mask).reshape(-1).astype(np.int64), minlength=num_classes)[:num_classes]
+        counts += c
+        image_pixels += (c > 0) * int(np.asarray(mask).size)
+    return counts, image_pixels
+
+
+def median_frequency_weights(masks: Iterable[np.ndarray], num_classes: int) -> list[float]:
+    """Median-frequency class weights; a class absent from every mask gets weight 0 (nothing to learn)."""
+    counts, image_pixels = class_pixel_stats(masks, num_classes)
+    present = counts > 0
+    if not present.any():
+        raise OocytesegError("the training masks contain no pixels", fix="check the data set")
+    freq = np.zeros(num_classes)
+    freq[present] = counts[present] / image_pixels[present]
+    median = float(np.median(freq[present]))
+    return [float(median / f) if f > 0 else 0.0 for f in freq]

@@ -1,0 +1,33 @@
+"""End-to-end smoke test: the real `oocyteseg demo` CLI on a tiny setting."""
+
+import json
+
+import pandas as pd
+
+from oocyteseg.cli.main import main
+
+
+def test_demo_cli_tiny(tmp_path, capsys):
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--cases", "2", "--seconds", "1", "--label-fps", "2",
+            "--model", "lraspp_mobilenet_v3_tiny", "--steps", "2", "--height", "64", "--width", "96",
+            "--batch-size", "2"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "held-out mean IoU" in printed and str(out / "summary.md") in printed.replace("\n", "")
+    summary = (out / "summary.md").read_text()
+    assert "Held-out case **case02**" in summary and "f_1" in summary or "f1" in summary
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert list(metrics["class"]) == ["background", "oocyte", "sERC", "needle", "all"]
+    assert metrics["iou"].between(0, 1).all() or metrics["iou"].isna().any()
+    info = json.loads((out / "demo.json").read_text())
+    assert info["held_out_case"] == "case02" and 0 <= info["pixel_accuracy"] <= 1
+    feats = pd.read_csv(out / "features_true.csv")
+    assert len(feats) == 2 and {"f1", "f2", "f3", "f4", "reason"} <= set(feats.columns)
+    assert (out / "train" / "config.yaml").is_file()
+    assert len(list((out / "overlays").glob("*.png"))) >= 1
+    # a second run without --overwrite refuses and leaves the results alone
+    before = (out / "summary.md").read_bytes()
+    assert main(args) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (out / "summary.md").read_bytes() == before
