@@ -120,3 +120,21 @@ def test_duplicate_videos_are_reported(tmp_path):
     assert "listed twice" in messages and "duplicate video name 'clip-avi'" in messages
     result = extract_frames([tmp_path / "in"], tmp_path / "o")
     assert result.rows == 1 and len(result.errors) == 1
+
+
+def test_interrupted_run_leaves_no_partial_files(tmp_path):
+    path = write_video(tmp_path / "v.avi", 20, fps=10, codec="mpeg4", fmt="avi")
+    calls = []
+
+    def stop(name, done, total):
+        calls.append(name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    try:
+        extract_frames([path], tmp_path / "o", fps=None, progress=stop)
+    except KeyboardInterrupt:
+        pass
+    written = sorted(p.name for p in (tmp_path / "o").rglob("*"))
+    assert not (tmp_path / "o" / "frames.csv").exists()
+    assert all(name.endswith(".png") and not name.startswith(".") for name in written if "." in name), written

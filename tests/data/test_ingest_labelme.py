@@ -144,6 +144,7 @@ def test_export_masks_to_labelme_and_back(small_phantom, tmp_path):
     doc = json.loads(next((tmp_path / "emb").rglob("*.json")).read_text())
     assert doc["imageData"] and not list((tmp_path / "emb").rglob("*.png"))
     assert main(["labelme", "export", str(masks), "--classes", "inclusions", "--out", str(tmp_path / "x")]) == 2
+    assert main(["labelme", "export", str(small_phantom), "--out", str(out)]) == 2  # no --overwrite
 
 
 @pytest.mark.parametrize("bad", ["mask", "size"])
