@@ -30,7 +30,7 @@ CODECS = {
 
 @dataclass(frozen=True)
 class VideoFrame:
-    """One decoded frame: RGB pixels, index in decode order and presentation time in seconds."""
+    """One decoded frame: RGB pixels, index in presentation order and time (s) since the first frame."""
 
     index: int
     time_s: float
