@@ -52,12 +52,18 @@ err_console = Console(stderr=True)
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning project errors into a one-line message and exit status 2."""
     try:
-        app(args=argv, standalone_mode=False)
+        # non-standalone click returns the exit code of typer.Exit / the command's return value
+        rc = app(args=argv, standalone_mode=False)
+        if isinstance(rc, int) and not isinstance(rc, bool):
+            return rc
     except OocytesegError as exc:
         err_console.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
         return 2
     except KeyError as exc:  # unknown registry names: the message lists the valid ones
-        err_console.print(f"[bold red]error:[/] {exc.args[0] if exc.args else exc}", highlight=False, soft_wrap=True)
+        text = str(exc.args[0]) if exc.args else ""
+        if "valid" not in text:  # a plain KeyError is a bug: keep its traceback
+            raise
+        err_console.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]: outputs written so far are complete; re-run to resume.")
