@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import cv2
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import Field, PositiveInt
 from scipy import ndimage
 
@@ -90,14 +90,12 @@ def sample_inclusion_map(rng: np.random.Generator, config: InclusionSamplerConfi
     objects: list[dict[str, Any]] = []
     n_spots = int(rng.integers(cfg.spots[0], cfg.spots[1] + 1))
     diameters = rng.integers(cfg.diameter_px[0], cfg.diameter_px[1] + 1, size=n_spots)
-    keep_out = np.ones((2 * cfg.gap_px + 1,) * 2, bool)
+    keep_out = np.ones((2 * cfg.gap_px + 1,) * 2, np.uint8)
     for d in (int(v) for v in diameters):
         fp = disk_footprint(d)
-        blocked = ~allowed | ndimage.binary_dilation(mask > 0, keep_out)
-        if blocked.shape[0] < d or blocked.shape[1] < d:
-            raise OocytesegError(f"map {shape} smaller than a spot of diameter {d}", fix="enlarge the map")
-        windows = sliding_window_view(blocked, fp.shape)
-        free = ~(windows & fp).any(axis=(2, 3))
+        usable = (allowed & (cv2.dilate(mask, keep_out) == 0)).astype(np.uint8)
+        # free[t, l] == 1 iff the footprint placed with its top-left corner at (t, l) covers usable pixels only
+        free = cv2.erode(usable, fp.astype(np.uint8), anchor=(0, 0), borderType=cv2.BORDER_CONSTANT, borderValue=0)
         candidates = np.flatnonzero(free)
         if candidates.size == 0:
             raise OocytesegError(f"no room left for a spot of diameter {d} px in the allowed region "
