@@ -87,6 +87,7 @@ def train_gan(data: str | os.PathLike, out_dir: str | os.PathLike, config: GanCo
         shutil.rmtree(out_dir)
     pairs = find_pairs(data, cfg.labelset, cases, exclude_cases)
     n_classes = cfg.label_set.num_classes
+    torch.manual_seed(cfg.train.seed)  # reproducible initial weights
     generator, discriminator = build_networks(cfg)
     betas = tuple(cfg.train.betas)
     opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.train.lr_g, betas=betas)
