@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from synth_fakes import tiny_config, write_fake_pairs
 
 from oocyteseg.cli.main import main
+from oocyteseg.io.images import read_mask, write_mask
 from oocyteseg.synth import config_yaml
 
 
@@ -18,6 +20,13 @@ def test_synth_cli_end_to_end(tmp_path: Path, capsys) -> None:
     assert len(list((tmp_path / "lm" / "masks").iterdir())) == 3
     assert main(["synth", "labelmaps", "--n", "3", "--out", str(tmp_path / "lm")]) == 2  # exists, no --overwrite
     assert "--overwrite" in capsys.readouterr().err
+    within = tmp_path / "ooplasm.png"
+    allowed = np.zeros((256, 256), np.uint8)
+    allowed[100:160, 90:170] = 1
+    write_mask(within, allowed)
+    assert main(["synth", "labelmaps", "--n", "5", "--out", str(tmp_path / "lm2"), "--within", str(within)]) == 0
+    for path in (tmp_path / "lm2" / "masks").iterdir():
+        assert not (read_mask(path).astype(bool) & (allowed == 0)).any()
 
     data = write_fake_pairs(tmp_path / "pairs", n=4, cases=["a", "b", "c", "d"])
     (tmp_path / "splits.json").write_text(json.dumps({"train": ["a", "b", "c"], "test": ["d"]}))

@@ -81,11 +81,12 @@ def train_gan(data: str | os.PathLike, out_dir: str | os.PathLike, config: GanCo
     """
     out_dir = Path(out_dir)
     cfg = resolve_run_config(out_dir, config, resume, steps)
-    if not resume and out_dir.exists() and any(out_dir.iterdir()):
-        if not overwrite:
-            raise OutputExistsError(out_dir)
-        shutil.rmtree(out_dir)
-    pairs = find_pairs(data, cfg.labelset, cases, exclude_cases)
+    replace = not resume and out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir()))
+    if replace and not overwrite:
+        raise OutputExistsError(out_dir)
+    pairs = find_pairs(data, cfg.labelset, cases, exclude_cases)  # before deleting anything
+    if replace:
+        shutil.rmtree(out_dir) if out_dir.is_dir() else out_dir.unlink()
     n_classes = cfg.label_set.num_classes
     torch.manual_seed(cfg.train.seed)  # reproducible initial weights
     generator, discriminator = build_networks(cfg)
