@@ -34,7 +34,7 @@ def test_synth_cli_end_to_end(tmp_path: Path, capsys) -> None:
     cfg.write_text(config_yaml(tiny_config(steps=3)))
     run = tmp_path / "run"
     args = ["synth", "train-gan", "--data", str(data / "manifest.csv"), "--out", str(run), "--config", str(cfg),
-            "--splits", str(tmp_path / "splits.json")]
+            "--splits", str(tmp_path / "splits.json"), "--threads", "1"]
     assert main([*args, "--steps", "2"]) == 0
     assert set(pd.read_csv(run / "pairs.csv")["case"]) == {"a", "b", "c"}  # never the test case
     assert main([*args, "--steps", "3", "--resume"]) == 0
@@ -43,7 +43,7 @@ def test_synth_cli_end_to_end(tmp_path: Path, capsys) -> None:
     assert "GAN run at step 3" in capsys.readouterr().out
 
     out = tmp_path / "syn"
-    assert main(["synth", "generate", "--gan", str(run), "--n", "3", "--out", str(out), "--seed", "5"]) == 0
+    assert main(["synth", "generate", "--gan", str(run), "--n", "3", "--out", str(out), "--seed", "5", "--threads", "1"]) == 0
     assert len(pd.read_csv(out / "manifest.csv")) == 3
 
     bad = tmp_path / "bad.yaml"

@@ -52,6 +52,8 @@ def train_gan_cmd(
     fold: Optional[int] = typer.Option(None, "--fold", help="Fold index when the splits file holds several folds."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the run folder's last checkpoint."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing run folder."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1,
+                                          help="torch CPU threads (1 is steadier on a busy shared machine)."),
 ) -> None:
     """Train the pix2pix mask->image GAN on (mask, image) training pairs.
 
@@ -67,7 +69,7 @@ def train_gan_cmd(
         train_cases, exclude = read_split_cases(splits, fold)
         keep = train_cases if keep is None else keep & train_cases
     run = train_gan(data, out, None if config is None else load_gan_config(config), steps=steps, cases=keep,
-                    exclude_cases=exclude, resume=resume, overwrite=overwrite)
+                    exclude_cases=exclude, resume=resume, overwrite=overwrite, threads=threads)
     console.print(f"GAN run at step {run.step}: [bold]{run.out_dir}[/] (checkpoint {run.checkpoint}, "
                   f"losses {run.losses}, samples/)")
 
@@ -82,6 +84,8 @@ def generate_cmd(
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Images per generator pass."),
     within: Optional[Path] = typer.Option(None, "--within", help="Mask PNG whose nonzero region may hold spots."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output folder."),
+    threads: Optional[int] = typer.Option(None, "--threads", min=1,
+                                          help="torch CPU threads (1 is steadier on a busy shared machine)."),
 ) -> None:
     """Generate a synthetic (GAN-made) data set that the training engine reads.
 
@@ -90,7 +94,7 @@ def generate_cmd(
     from oocyteseg.synth.generate import generate
 
     path = generate(gan, n, out, seed=seed, kind=None if kind is None else kind.value, batch_size=batch_size,
-                    within=within, overwrite=overwrite)
+                    within=within, overwrite=overwrite, threads=threads)
     console.print(f"synthetic data set written to [bold]{path}[/] (manifest {path / 'manifest.csv'})")
 
 

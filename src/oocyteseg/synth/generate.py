@@ -76,7 +76,7 @@ def write_labelmaps(n: int, out: str | os.PathLike, *, seed: int = 0, kind: Kind
 
 def generate(gan: str | os.PathLike, n: int, out: str | os.PathLike, *, seed: int = 0, kind: Kind | None = None,
              batch_size: int = 8, within: str | os.PathLike | None = None, overwrite: bool = False,
-             progress: bool = True) -> Path:
+             progress: bool = True, threads: int | None = None) -> Path:
     """Sample `n` label maps, turn them into images with a trained generator, write a synthetic data set.
 
     Args:
@@ -84,6 +84,7 @@ def generate(gan: str | os.PathLike, n: int, out: str | os.PathLike, *, seed: in
         kind: label-map kind; must match the label set the GAN was trained on (default: that one).
         batch_size: maps per generator forward pass (the output does not depend on it).
         within: optional allowed-region mask for inclusion spots.
+        threads: torch CPU threads for this process (None keeps torch's default).
     """
     generator, cfg, ckpt = load_generator(gan)
     kind = kind or cfg.labelset
@@ -92,6 +93,8 @@ def generate(gan: str | os.PathLike, n: int, out: str | os.PathLike, *, seed: in
                              f"use --kind {cfg.labelset} or a GAN trained on {kind} masks")
     if n < 1 or batch_size < 1:
         raise OocytesegError(f"--n ({n}) and the batch size ({batch_size}) must be positive", fix="pass --n 1 or more")
+    if threads is not None:
+        torch.set_num_threads(threads)
     allowed = _read_within(within)
     label_set = cfg.label_set
     height, width = cfg.image_size

@@ -67,7 +67,8 @@ def resolve_run_config(out_dir: str | os.PathLike, config: GanConfig | None, res
 
 def train_gan(data: str | os.PathLike, out_dir: str | os.PathLike, config: GanConfig | None = None, *,
               steps: int | None = None, cases: set[str] | None = None, exclude_cases: set[str] | None = None,
-              resume: bool = False, overwrite: bool = False, progress: bool = True) -> GanRun:
+              resume: bool = False, overwrite: bool = False, progress: bool = True,
+              threads: int | None = None) -> GanRun:
     """Train (or resume) the GAN on the training pairs of `data` until `train.steps` updates.
 
     Args:
@@ -78,6 +79,7 @@ def train_gan(data: str | os.PathLike, out_dir: str | os.PathLike, config: GanCo
         cases / exclude_cases: restrict training to these cases / never use these (test) cases.
         resume: continue from out_dir/checkpoints/last.pt.
         overwrite: replace an existing run folder (without resume).
+        threads: torch CPU threads for this process (None keeps torch's default).
     """
     out_dir = Path(out_dir)
     cfg = resolve_run_config(out_dir, config, resume, steps)
@@ -88,6 +90,8 @@ def train_gan(data: str | os.PathLike, out_dir: str | os.PathLike, config: GanCo
     if replace:
         shutil.rmtree(out_dir) if out_dir.is_dir() else out_dir.unlink()
     n_classes = cfg.label_set.num_classes
+    if threads is not None:
+        torch.set_num_threads(threads)
     torch.manual_seed(cfg.train.seed)  # reproducible initial weights
     generator, discriminator = build_networks(cfg)
     betas = tuple(cfg.train.betas)
