@@ -48,6 +48,10 @@ def _objects_rows(name: str, label_map: LabelMap) -> list[dict[str, Any]]:
     return [{"map": name, **obj} for obj in label_map.objects]
 
 
+def _objects_table(objects: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame(objects) if objects else pd.DataFrame(columns=["map", "class"])  # maps may be empty
+
+
 def _sampler_yaml(kind: Kind, config: GanConfig, **extra: Any) -> str:
     sampler = config.sampler_inclusions if kind == "inclusions" else config.sampler_icsi
     return yaml.safe_dump({**extra, "kind": kind, "sampler": sampler.model_dump(mode="json")}, sort_keys=False)
@@ -68,7 +72,7 @@ def write_labelmaps(n: int, out: str | os.PathLike, *, seed: int = 0, kind: Kind
             write_mask(stage / "masks" / f"{name}.png", label_map.mask, list(get_label_set(kind).colors))
             objects += _objects_rows(name, label_map)
             bar.advance(task)
-        write_table(pd.DataFrame(objects), stage / "objects.csv")
+        write_table(_objects_table(objects), stage / "objects.csv")
         write_text(stage / "sampler.yaml", _sampler_yaml(kind, cfg, n=n, seed=seed,
                                                          within=None if within is None else str(within)))
     return Path(out)
@@ -116,7 +120,7 @@ def generate(gan: str | os.PathLike, n: int, out: str | os.PathLike, *, seed: in
                 objects += _objects_rows(name, label_map)
             bar.advance(task, len(maps))
         write_table(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), stage / "manifest.csv")
-        write_table(pd.DataFrame(objects), stage / "objects.csv")
+        write_table(_objects_table(objects), stage / "objects.csv")
         write_text(stage / "generation.yaml", _sampler_yaml(
             kind, cfg, checkpoint=str(ckpt), n=n, seed=seed, within=None if within is None else str(within)))
     return Path(out)

@@ -6,6 +6,7 @@ per step), checkpoints/last.pt, samples/step_NNNNNN.png (label map | generated |
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -15,8 +16,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DataLoader
 
+from oocyteseg.classes import LabelSet
 from oocyteseg.errors import OocytesegError, OutputExistsError
 from oocyteseg.io.atomic import write_table
 from oocyteseg.synth.checkpoint import LAST_CHECKPOINT, build_networks, load_checkpoint, save_checkpoint
@@ -45,6 +48,46 @@ def adversarial_loss(logits: torch.Tensor, real: bool, mode: str) -> torch.Tenso
     if mode == "lsgan":
         return F.mse_loss(logits, target)
     return F.binary_cross_entropy_with_logits(logits, target)
+
+
+def gan_step(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
+             opt_d: torch.optim.Optimizer, cond: torch.Tensor, images: torch.Tensor, cfg: GanConfig) -> dict[str, float]:
+    """One pix2pix update of D then G on a batch (one-hot label maps `cond`, real images); returns the losses."""
+    mode = cfg.loss.gan_mode
+    fake = generator(cond)
+
+    # discriminator: real pairs -> 1, generated pairs -> 0
+    discriminator.requires_grad_(True)
+    loss_d = 0.5 * (adversarial_loss(discriminator(cond, images), True, mode)
+                    + adversarial_loss(discriminator(cond, fake.detach()), False, mode))
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+
+    # generator: fool the discriminator and stay close (L1) to the real image
+    discriminator.requires_grad_(False)
+    loss_g_adv = adversarial_loss(discriminator(cond, fake), True, mode)
+    loss_l1 = F.l1_loss(fake, images)
+    loss_g = loss_g_adv + cfg.loss.l1_lambda * loss_l1
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    return {"loss_d": loss_d.item(), "loss_g_adv": loss_g_adv.item(), "loss_l1": loss_l1.item(),
+            "loss_g": loss_g.item()}
+
+
+def write_sample_grid(path: Path, generator: nn.Module, batch: list[tuple[torch.Tensor, torch.Tensor]],
+                      label_set: LabelSet) -> None:
+    """Rows of label map | generated | real for a few (mask, image) pairs, as one PNG."""
+    masks = torch.stack([m for m, _ in batch])
+    real = torch.stack([x for _, x in batch])
+    was_training = generator.training
+    generator.eval()
+    with torch.no_grad():
+        fake = generator(one_hot(masks, label_set.num_classes))
+    generator.train(was_training)
+    save_grid(path, [[colorize(m.numpy(), label_set), f, r]
+                     for m, f, r in zip(masks, to_uint8(fake), to_uint8(real), strict=True)])
 
 
 def resolve_run_config(out_dir: str | os.PathLike, config: GanConfig | None, resume: bool,
@@ -123,17 +166,6 @@ def train_gan(data: str | os.PathLike, out_dir: str | os.PathLike, config: GanCo
                         opt_g=opt_g, opt_d=opt_d, step=step, config=cfg)
         write_table(pd.DataFrame(rows, columns=LOSS_COLUMNS), out_dir / "losses.csv")
 
-    def sample_grid() -> None:
-        masks = torch.stack([m for m, _ in preview_batch])
-        real = torch.stack([x for _, x in preview_batch])
-        generator.eval()
-        with torch.no_grad():
-            fake = generator(one_hot(masks, n_classes))
-        generator.train()
-        rows_ = [[colorize(m.numpy(), cfg.label_set), f, r]
-                 for m, f, r in zip(masks, to_uint8(fake), to_uint8(real), strict=True)]
-        save_grid(out_dir / "samples" / f"step_{step:06d}.png", rows_)
-
     generator.train()
     discriminator.train()
     total = cfg.train.steps
@@ -142,37 +174,18 @@ def train_gan(data: str | os.PathLike, out_dir: str | os.PathLike, config: GanCo
         while step < total:
             for masks, images in loader:
                 start = time.perf_counter()
-                cond = one_hot(masks, n_classes)
-                fake = generator(cond)
-
-                # discriminator: real pairs -> 1, generated pairs -> 0
-                discriminator.requires_grad_(True)
-                loss_d = 0.5 * (adversarial_loss(discriminator(cond, images), True, cfg.loss.gan_mode)
-                                + adversarial_loss(discriminator(cond, fake.detach()), False, cfg.loss.gan_mode))
-                opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                opt_d.step()
-
-                # generator: fool the discriminator and stay close (L1) to the real image
-                discriminator.requires_grad_(False)
-                loss_g_adv = adversarial_loss(discriminator(cond, fake), True, cfg.loss.gan_mode)
-                loss_l1 = F.l1_loss(fake, images)
-                loss_g = loss_g_adv + cfg.loss.l1_lambda * loss_l1
-                opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                opt_g.step()
-
+                losses = gan_step(generator, discriminator, opt_g, opt_d, one_hot(masks, n_classes), images, cfg)
                 step += 1
-                row = {"step": step, "loss_d": loss_d.item(), "loss_g_adv": loss_g_adv.item(),
-                       "loss_l1": loss_l1.item(), "loss_g": loss_g.item(), "seconds": time.perf_counter() - start}
-                if not all(torch.isfinite(torch.tensor(v)) for v in row.values()):
+                row = {"step": step, **losses, "seconds": time.perf_counter() - start}
+                if not all(math.isfinite(v) for v in row.values()):
                     raise OocytesegError(f"GAN losses became non-finite at step {step} ({row})", out_dir,
                                          "lower train.lr_g / train.lr_d, or resume from the last checkpoint")
                 rows.append(row)
                 bar.update(task, advance=1, losses=f"D {row['loss_d']:.3f}  G {row['loss_g_adv']:.3f}  "
                                                    f"L1 {row['loss_l1']:.3f}")
                 if step % cfg.train.sample_every == 0 or step == total:
-                    sample_grid()
+                    write_sample_grid(out_dir / "samples" / f"step_{step:06d}.png", generator, preview_batch,
+                                      cfg.label_set)
                 if step % cfg.train.checkpoint_every == 0 or step == total:
                     checkpoint()
                 if step >= total:
