@@ -55,3 +55,23 @@ def tiny_config(**train) -> GanConfig:
             "train": {"steps": 2, "batch_size": 2, "sample_every": 1, "checkpoint_every": 1, **train},
             "sampler_inclusions": {"height": SIZE, "width": SIZE}}
     return GanConfig.model_validate(data)
+
+
+def small_icsi_sampler() -> dict:
+    """ICSI sampler settings scaled down to 60x80 frames."""
+    return {"height": 60, "width": 80, "oocyte_semi_major_px": (16.0, 22.0), "serc_probability": 1.0,
+            "serc_margin_px": 1, "needle_tip_width_px": (1.0, 2.0), "needle_base_width_px": (3.0, 5.0),
+            "needle_taper_px": (8.0, 16.0)}
+
+
+def write_fake_icsi_pairs(root: Path, n: int = 3) -> Path:
+    """images/ + masks/ of small ICSI scenes painted one gray level per class plus noise."""
+    from oocyteseg.synth import IcsiSamplerConfig, sample_icsi_map
+
+    cfg = IcsiSamplerConfig(**small_icsi_sampler())
+    for i in range(n):
+        mask = sample_icsi_map(map_rng(100, i), cfg).mask
+        gray = np.array([170.0, 140.0, 110.0, 40.0])[mask] + np.random.default_rng(i).normal(0, 8, mask.shape)
+        write_image(root / "images" / f"f{i}.png", np.clip(np.repeat(gray[..., None], 3, axis=2), 0, 255).astype(np.uint8))
+        write_mask(root / "masks" / f"f{i}.png", mask)
+    return root

@@ -6,18 +6,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from synth_fakes import tiny_config
+from synth_fakes import small_icsi_sampler, tiny_config, write_fake_icsi_pairs, write_fake_pairs
 
 from oocyteseg.errors import OocytesegError, OutputExistsError
 from oocyteseg.io.images import read_image, read_mask
-from oocyteseg.synth import generate, train_gan, write_labelmaps
+from oocyteseg.synth import GanConfig, generate, train_gan, write_labelmaps
 from oocyteseg.synth.generate import MANIFEST_COLUMNS
 
 
 @pytest.fixture(scope="module")
 def gan_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from synth_fakes import write_fake_pairs
-
     root = tmp_path_factory.mktemp("gen")
     write_fake_pairs(root / "pairs")
     return train_gan(root / "pairs", root / "run", tiny_config(steps=2), progress=False).out_dir
@@ -70,3 +68,17 @@ def test_labelmaps_folder(tmp_path: Path) -> None:
     objects = pd.read_csv(out / "objects.csv")
     assert (objects.groupby("map")["class"].apply(lambda c: "oocyte" in set(c))).all()
     assert (out / "sampler.yaml").is_file()
+
+
+def test_icsi_gan_generates_icsi_data_set(tmp_path: Path) -> None:
+    cfg = GanConfig.model_validate({
+        "labelset": "icsi", "generator": {"base_width": 4, "depth": 3, "max_width": 16},
+        "discriminator": {"base_width": 4, "n_layers": 2, "max_width": 16},
+        "train": {"steps": 1, "batch_size": 2}, "sampler_icsi": small_icsi_sampler()})
+    run = train_gan(write_fake_icsi_pairs(tmp_path / "pairs"), tmp_path / "run", cfg, progress=False)
+    out = generate(run.out_dir, 3, tmp_path / "syn", seed=0, progress=False)
+    df = pd.read_csv(out / "manifest.csv")
+    assert (df["labelset"] == "icsi").all() and (df["width"] == 80).all() and (df["height"] == 60).all()
+    mask = read_mask(out / df["mask"][0])
+    assert mask.shape == (60, 80) and {1, 2, 3} <= set(mask.ravel().tolist())
+    assert read_image(out / df["image"][0]).shape == (60, 80, 3)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 from synth_fakes import tiny_config, write_fake_pairs
 
 from oocyteseg.errors import OocytesegError, OutputExistsError
+from oocyteseg.io.images import write_mask
 from oocyteseg.synth import build_networks, find_pairs, load_checkpoint, read_split_cases, train_gan
 
 
@@ -81,9 +83,6 @@ def test_splits_json_and_folder_pairs(tmp_path: Path) -> None:
 
 def test_bad_mask_names_the_file(tmp_path: Path) -> None:
     root = write_fake_pairs(tmp_path / "d", n=2)
-    from oocyteseg.io.images import write_mask
-    import numpy as np
-
     write_mask(root / "masks" / "img1.png", np.full((32, 32), 3, np.uint8))
     with pytest.raises(OocytesegError, match="img1.png.*class index 3"):
         train_gan(root, tmp_path / "run", tiny_config(steps=1, batch_size=1), progress=False)
@@ -93,3 +92,11 @@ def test_same_seed_same_training(pair_dir: Path, tmp_path: Path) -> None:
     a = load_checkpoint(train_gan(pair_dir, tmp_path / "a", tiny_config(), progress=False).checkpoint)
     b = load_checkpoint(train_gan(pair_dir, tmp_path / "b", tiny_config(), progress=False).checkpoint)
     assert all(torch.equal(a["generator"][k], b["generator"][k]) for k in a["generator"])
+
+
+def test_overwrite_with_bad_data_keeps_the_old_run(pair_dir: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    train_gan(pair_dir, run_dir, tiny_config(steps=1), progress=False)
+    with pytest.raises(OocytesegError):
+        train_gan(tmp_path / "nothing-here", run_dir, tiny_config(steps=1), overwrite=True, progress=False)
+    assert (run_dir / "checkpoints" / "last.pt").is_file()
