@@ -79,7 +79,7 @@ def generate_cmd(
     gan: Path = typer.Option(..., "--gan", help="GAN run folder or checkpoint file."),
     n: int = typer.Option(..., "--n", min=1, help="Number of synthetic images."),
     out: Path = typer.Option(..., "--out", help="Output data set folder (images/, masks/, manifest.csv)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the label maps; the same seed gives the same files."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the label maps; same seed, batch size and threads give the same files."),
     kind: Optional[Kind] = typer.Option(None, "--kind", help="Label-map kind (default: the GAN's label set)."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Images per generator pass."),
     within: Optional[Path] = typer.Option(None, "--within", help="Mask PNG whose nonzero region may hold spots."),

@@ -86,7 +86,8 @@ def generate(gan: str | os.PathLike, n: int, out: str | os.PathLike, *, seed: in
     Args:
         gan: run folder of `oocyteseg synth train-gan` or a checkpoint file.
         kind: label-map kind; must match the label set the GAN was trained on (default: that one).
-        batch_size: maps per generator forward pass (the output does not depend on it).
+        batch_size: maps per generator forward pass (the label maps do not depend on it; the images
+            are bit-identical for the same seed, batch size and thread count).
         within: optional allowed-region mask for inclusion spots.
         threads: torch CPU threads for this process (None keeps torch's default).
     """
