@@ -102,6 +102,7 @@ class Worker:
                               summary=_plain(result.get("summary", {})), artefacts=artefacts)
         except Exception as exc:  # a failed job must not stop the worker
             message = exc.one_line() if isinstance(exc, OocytesegError) else f"{type(exc).__name__}: {exc}"
+            message = message.replace(str(job.input_path), job.name)  # the user knows the file by its name
             if not isinstance(exc, OocytesegError):
                 log.exception("job %s failed", job.id)
             self.store.update(job.id, state="failed", finished=time.time(), error=" ".join(message.split())[:500])
