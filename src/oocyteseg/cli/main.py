@@ -18,6 +18,7 @@ from oocyteseg.errors import OocytesegError
 COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.phantom_cmd",
     "oocyteseg.cli.features_cmd",
+    "oocyteseg.cli.analyze_cmd",
     "oocyteseg.cli.serve_cmd",
 ]
 
