@@ -8,6 +8,8 @@ are packed into zip archives for download.
 from __future__ import annotations
 
 import logging
+import os
+import re
 import shutil
 import threading
 import time
@@ -96,20 +98,39 @@ class Worker:
                 self.store.update(job.id, progress=float(min(max(fraction, 0.0), 1.0)))
 
         try:
-            result = self.analyse(Path(job.input_path), self.model_path, out, progress)
+            staged = stage_input(Path(job.input_path), job.name, out / "input")
+            result = self.analyse(staged, self.model_path, out / "analysis", progress)
             artefacts = collect_artefacts(out, result.get("files", {}))
             self.store.update(job.id, state="done", progress=1.0, finished=time.time(),
                               summary=_plain(result.get("summary", {})), artefacts=artefacts)
         except Exception as exc:  # a failed job must not stop the worker
             message = exc.one_line() if isinstance(exc, OocytesegError) else f"{type(exc).__name__}: {exc}"
-            message = message.replace(str(job.input_path), job.name)  # the user knows the file by its name
+            for path in (out / "input", job.input_path):  # the user knows the file by its name, not our paths
+                message = re.sub(re.escape(str(path)) + r"[^\s:]*", job.name, message)
             if not isinstance(exc, OocytesegError):
                 log.exception("job %s failed", job.id)
             self.store.update(job.id, state="failed", finished=time.time(), error=" ".join(message.split())[:500])
 
 
+def safe_stem(name: str) -> str:
+    """A file-system-safe stem from a display name ('case 01 (2).mp4' -> 'case_01_2_')."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._")[:60] or "video"
+
+
+def stage_input(source: Path, name: str, folder: Path) -> Path:
+    """A link (or copy) of the stored input named after the upload, so tables say 'case01', not an id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{safe_stem(name)}{source.suffix}"
+    if not target.exists():
+        try:
+            os.link(source, target)
+        except OSError:  # another file system, or links not allowed
+            shutil.copyfile(source, target)
+    return target
+
+
 def collect_artefacts(out: Path, files: dict[str, Any]) -> list[str]:
-    """Put the engine's outputs under their whitelisted names in `out`; returns the names present."""
+    """Put the engine's outputs under their whitelisted names in `out` (linked, else copied); returns the names."""
     names = []
     for name, path in files.items():
         path = Path(path)
@@ -119,7 +140,11 @@ def collect_artefacts(out: Path, files: dict[str, Any]) -> list[str]:
         elif name in ARTEFACTS and path.is_file():
             target = out / name
             if path.resolve() != target.resolve():
-                shutil.copyfile(path, target)
+                target.unlink(missing_ok=True)
+                try:
+                    os.link(path, target)
+                except OSError:
+                    shutil.copyfile(path, target)
             names.append(name)
     return sorted(set(names))
 

@@ -137,13 +137,15 @@ function buildViewer(job, frames) {
   $("#viewer").hidden = false;
   $("#viewer-title").textContent = job.name;
   const s = job.summary || {};
-  $("#viewer-summary").textContent = `${frames.data.length} frame(s) · analysed in ${s.seconds ?? "?"} s · ` +
-    `${s.qc_flagged ?? 0} QC-flagged`;
+  const model = s.model ? ` · model ${s.model.name} (${s.model.backend})` : "";
+  $("#viewer-summary").textContent = `${frames.data.length} frame(s) · ${fmt(s.duration_s ?? 0)} s of video · ` +
+    `analysed in ${fmt(s.processing_s ?? 0)} s · ${(s.qc && s.qc.frames_flagged) ?? 0} QC-flagged${model}`;
   const time = column(frames, "time_s");
   const t0 = time.find(Number.isFinite) ?? 0;
   const t = time.map(v => (Number.isFinite(v) ? v - t0 : null));
-  const qc = column(frames, "qc"), reason = column(frames, "reason"), jump = column(frames, "qc_jump");
-  const flagged = frames.data.map((_, i) => Boolean(jump[i]) || Boolean(qc[i]) || Boolean(reason[i]));
+  // the engine's qc_flagged: a jump or a real problem (not merely "no sERC in this frame")
+  const flaggedCol = frames.columns.includes("qc_flagged") ? column(frames, "qc_flagged") : column(frames, "qc_jump");
+  const flagged = flaggedCol.map(Boolean);
   state.frames = {t, flagged, n: frames.data.length};
 
   // media
@@ -177,11 +179,14 @@ function buildViewer(job, frames) {
     timePlot(plots, {title, t, series: [{name: c, y: column(frames, c), color}], flagged, onPick: pick}));
   const tipX = column(frames, "tip_x"), tipY = column(frames, "tip_y");
   state.plots.push(timePlot(plots, {title: "needle tip position (px)", t, flagged, onPick: pick,
-    series: [{name: "tip x", y: tipX, color: "#00838f"}, {name: "tip y", y: tipY, color: "#ad1457"}]}));
+    series: [{name: "tip x", y: tipX, color: "#00838f"}, {name: "tip y", y: tipY, color: "#ad1457"},
+             ...(frames.columns.includes("tip_x_smooth") ? [
+               {name: "x smoothed", y: column(frames, "tip_x_smooth"), color: "#80cbc4"},
+               {name: "y smoothed", y: column(frames, "tip_y_smooth"), color: "#f48fb1"}] : [])]}));
   const traj = $("#trajectory");
   traj.replaceChildren();
   state.traj = trajectoryPlot(traj, {x: tipX, y: tipY, flagged, onPick: pick,
-    width: s.width || 640, height: s.height || 480});
+    width: (s.frame_size || [640, 480])[0], height: (s.frame_size || [640, 480])[1]});
 
   // downloads
   const dl = $("#downloads");
