@@ -28,6 +28,9 @@ from oocyteseg.web.storage import Job, JobStore, new_job_id
 from oocyteseg.web.worker import ARTEFACTS, Analyse, Worker
 
 DEFAULT_MAX_UPLOAD = 2 * 1024**3
+# Columns of the features table sent to the viewer (plots and table); downloads carry every column.
+VIEW_COLUMNS = {"frame_index", "time_s", "f1", "f2", "f3", "f4", "tip_x", "tip_y", "tip_x_smooth", "tip_y_smooth",
+                "oocyte_area", "serc_area", "penetration_depth", "qc", "qc_jump", "qc_flagged", "reason"}
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 # Inbox files must also carry a suffix of their kind: the engine tells images from videos by suffix.
 _SUFFIXES = {"video": {".mp4", ".m4v", ".mov", ".wmv", ".asf", ".avi"}, "image": {".png", ".jpg", ".jpeg", ".tif", ".tiff"}}
@@ -139,6 +142,7 @@ def create_app(data_dir: str | os.PathLike, model_path: str | os.PathLike, *,
         if job.state != "done" or "features.parquet" not in job.artefacts or not table.is_file():
             raise HTTPException(409, f"job is {job.state}; the frame table exists once it is done")
         df = pd.read_parquet(table)
+        df = df[[c for c in df.columns if c in VIEW_COLUMNS]]  # what the viewer shows; the rest is in the CSV
         return Response(df.to_json(orient="split", index=False, double_precision=6), media_type="application/json")
 
     @app.get("/api/jobs/{job_id}/files/{name}")

@@ -213,44 +213,62 @@ function buildViewer(job, frames) {
 }
 
 function frameAt(time) {
-  const t = state.frames.t;
-  let best = 0;
-  for (let i = 0; i < t.length; i++) if (Number.isFinite(t[i]) && t[i] <= time + 1e-6) best = i;
-  return best;
+  const t = state.frames.t;  // frame times ascend: binary search for the last frame at or before `time`
+  let lo = 0, hi = t.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((t[mid] ?? -Infinity) <= time + 1e-6) lo = mid; else hi = mid - 1;
+  }
+  return lo;
 }
+
+const TABLE_ALL = 3000, TABLE_WINDOW = 400;  // long videos: only rows around the current frame are in the DOM
 
 function buildTable(frames, flagged, pick) {
   const wanted = ["frame_index", "time_s", "f1", "f2", "f3", "f4", "tip_x", "tip_y", "oocyte_area", "serc_area",
                   "penetration_depth", "qc", "reason"];
   const cols = wanted.filter(c => frames.columns.includes(c));
-  const idx = cols.map(c => frames.columns.indexOf(c));
   const head = document.createElement("tr");
   for (const c of cols) { const th = document.createElement("th"); th.textContent = c; head.appendChild(th); }
   $("#frame-table thead").replaceChildren(head);
-  const rows = frames.data.map((r, i) => {
-    const tr = document.createElement("tr");
-    if (flagged[i]) tr.className = "qc";
-    idx.forEach((k, j) => {
-      const td = document.createElement("td");
-      const v = r[k];
-      if (typeof v === "number") td.textContent = cols[j] === "frame_index" ? String(v) : fmt(v);
+  state.table = {frames, flagged, pick, cols, idx: cols.map(c => frames.columns.indexOf(c)), start: 0, end: 0};
+  renderRows(0);
+}
+
+function renderRows(around) {
+  const tb = state.table, n = tb.frames.data.length;
+  const start = n <= TABLE_ALL ? 0 : Math.max(0, Math.min(around - TABLE_WINDOW / 2, n - TABLE_WINDOW));
+  const end = n <= TABLE_ALL ? n : start + TABLE_WINDOW;
+  const rows = [];
+  for (let i = start; i < end; i++) {
+    const r = tb.frames.data[i], tr = document.createElement("tr");
+    tr.dataset.index = i;
+    if (tb.flagged[i]) tr.className = "qc";
+    tb.idx.forEach((k, j) => {
+      const td = document.createElement("td"), v = r[k];
+      if (typeof v === "number") td.textContent = tb.cols[j] === "frame_index" ? String(v) : fmt(v);
       else { td.textContent = v ?? ""; td.className = "text"; }
       tr.appendChild(td);
     });
-    tr.addEventListener("click", () => pick(i));
-    return tr;
-  });
+    tr.addEventListener("click", () => tb.pick(i));
+    rows.push(tr);
+  }
   $("#frame-table tbody").replaceChildren(...rows);
+  tb.start = start; tb.end = end;
 }
 
 function highlight(i) {
   if (!state.frames || i === state.rowIndex) return;
+  const tb = state.table;
+  if (i < tb.start || i >= tb.end) renderRows(i);
   const rows = $("#frame-table tbody").children;
-  if (rows[state.rowIndex]) rows[state.rowIndex].classList.remove("current");
+  const old = rows[state.rowIndex - tb.start];
+  if (old) old.classList.remove("current");
   state.rowIndex = i;
-  if (rows[i]) {
-    rows[i].classList.add("current");
-    const wrap = $("#table-wrap"), r = rows[i], head = 24;  // scroll the table only, never the page
+  const r = rows[i - tb.start];
+  if (r) {
+    r.classList.add("current");
+    const wrap = $("#table-wrap"), head = 24;  // scroll the table only, never the page
     if (r.offsetTop - head < wrap.scrollTop || r.offsetTop + r.offsetHeight > wrap.scrollTop + wrap.clientHeight) {
       wrap.scrollTop = Math.max(0, r.offsetTop - wrap.clientHeight / 2);
     }

@@ -2,6 +2,7 @@
 "use strict";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
+const MAX_POINTS = 1500;  // above this many frames, draw markers only for QC-flagged frames
 
 function svgEl(tag, attrs, parent) {
   const el = document.createElementNS(SVG_NS, tag);
@@ -12,19 +13,33 @@ function svgEl(tag, attrs, parent) {
 
 function finite(v) { return typeof v === "number" && Number.isFinite(v); }
 
+// min and max of the finite values (a loop: spreading a long video's values would overflow the stack)
+function minMax(values) {
+  let lo = Infinity, hi = -Infinity;
+  for (const v of values) if (finite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  return lo <= hi ? [lo, hi] : null;
+}
+
 function extent(values) {
-  const ok = values.filter(finite);
-  if (!ok.length) return [0, 1];
-  let lo = Math.min(...ok), hi = Math.max(...ok);
+  const mm = minMax(values);
+  if (!mm) return [0, 1];
+  let [lo, hi] = mm;
   if (lo === hi) { lo -= 0.5 * (Math.abs(lo) || 1); hi += 0.5 * (Math.abs(hi) || 1); }
   const pad = 0.05 * (hi - lo);
   return [lo - pad, hi + pad];
 }
 
+function ticks(values) {
+  const mm = minMax(values);
+  if (!mm) return [];
+  const [lo, hi] = mm;
+  return lo === hi ? [lo] : [lo, (lo + hi) / 2, hi];
+}
+
 function fmt(v) {
   if (!finite(v)) return "";
   const a = Math.abs(v);
-  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : v.toPrecision(2);
+  return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(2) : a === 0 ? "0" : v.toPrecision(2);
 }
 
 // A time-series plot. opts: {title, t: [s], series: [{name, y: [], color}], flagged: [bool],
@@ -44,12 +59,13 @@ function timePlot(parent, opts) {
   const sy = v => H - B - (v - y0) / (y1 - y0) * (H - T - B);
   svgEl("line", {class: "axis", x1: L, x2: L, y1: T, y2: H - B}, svg);
   svgEl("line", {class: "axis", x1: L, x2: W - R, y1: H - B, y2: H - B}, svg);
-  for (const v of [y0, (y0 + y1) / 2, y1]) {
-    svgEl("text", {x: L - 4, y: sy(v) + 3, "text-anchor": "end"}, svg).textContent = fmt(v);
-  }
-  for (const v of [x0, (x0 + x1) / 2, x1]) {
-    svgEl("text", {x: sx(v), y: H - 6, "text-anchor": "middle"}, svg).textContent = fmt(v) + " s";
-  }
+  // axis labels at the data's own min, middle and max (the plot area is padded around them)
+  const yTicks = ticks(opts.series.flatMap(s => s.y)), xTicks = ticks(t);
+  for (const v of yTicks) svgEl("text", {x: L - 4, y: sy(v) + 3, "text-anchor": "end"}, svg).textContent = fmt(v);
+  xTicks.forEach((v, k) => {
+    const anchor = xTicks.length === 1 ? "middle" : ["start", "middle", "end"][k];
+    svgEl("text", {x: sx(v), y: H - 6, "text-anchor": anchor}, svg).textContent = fmt(v) + " s";
+  });
   opts.series.forEach((s, k) => {
     let d = "", pen = false;
     s.y.forEach((v, i) => {
@@ -57,14 +73,17 @@ function timePlot(parent, opts) {
       else pen = false;  // gaps stay gaps
     });
     svgEl("path", {d, fill: "none", stroke: s.color, "stroke-width": 1.5}, svg);
+    const dense = s.y.length > MAX_POINTS;  // long videos: the line, plus markers only where QC flags
     s.y.forEach((v, i) => {
       if (!finite(v)) return;
       const flagged = opts.flagged && opts.flagged[i];
+      if (dense && !flagged) return;
       svgEl("circle", {cx: sx(t[i]), cy: sy(v), r: flagged ? 3.2 : 1.8, fill: flagged ? null : s.color,
                        class: flagged ? "qc point" : "point", "data-index": i}, svg);
     });
     if (opts.series.length > 1) {
-      svgEl("text", {x: W - R - 4, y: T + 10 + 11 * k, "text-anchor": "end", fill: s.color}, svg).textContent = s.name;
+      svgEl("text", {x: W - R - 4, y: T + 10 + 11 * k, "text-anchor": "end", style: `fill:${s.color}`}, svg)
+        .textContent = s.name;
     }
   });
   const cursor = svgEl("line", {class: "cursor", x1: L, x2: L, y1: T, y2: H - B, visibility: "hidden"}, svg);
@@ -97,9 +116,10 @@ function trajectoryPlot(parent, opts) {
     if (finite(x) && finite(y)) { d += `${pen ? "L" : "M"}${x.toFixed(1)},${y.toFixed(1)}`; pen = true; } else pen = false;
   });
   svgEl("path", {d, fill: "none", stroke: "#2c6fbb", "stroke-width": Math.max(W, H) / 250}, svg);
+  const dense = opts.x.length > MAX_POINTS;
   opts.x.forEach((x, i) => {
     const y = opts.y[i];
-    if (!finite(x) || !finite(y)) return;
+    if (!finite(x) || !finite(y) || (dense && !opts.flagged[i])) return;
     const c = svgEl("circle", {cx: x, cy: y, r: Math.max(W, H) / (opts.flagged[i] ? 90 : 160),
                                class: opts.flagged[i] ? "qc point" : "point", fill: opts.flagged[i] ? null : "#2c6fbb",
                                "data-index": i}, svg);
