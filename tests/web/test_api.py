@@ -156,6 +156,21 @@ def test_rejections(gated):
         assert client.get(f"/api/jobs/{bad_id}/files/features.csv").status_code == 404
 
 
+def test_cross_site_writes_and_foreign_hosts_are_refused(gated, tmp_path, tiny_model):
+    client, _, data = gated
+    evil = {"origin": "http://evil.example"}
+    r = client.post("/api/jobs", files=[("files", ("a.mp4", FAKE_MP4, "video/mp4"))], headers=evil)
+    assert r.status_code == 403 and "cross-site" in r.json()["detail"]
+    assert client.post("/api/inbox/jobs", json={"names": ["a.mp4"]}, headers=evil).status_code == 403
+    same = client.post("/api/jobs", files=[("files", ("a.mp4", FAKE_MP4, "video/mp4"))],
+                       headers={"origin": "http://testserver"})
+    assert same.status_code == 201
+    app = create_app(tmp_path / "other", tiny_model, analyse=GatedAnalysis(), allowed_hosts=["127.0.0.1", "localhost"])
+    with TestClient(app, base_url="http://127.0.0.1:8000") as local:
+        assert local.get("/api/health").status_code == 200
+        assert local.get("/api/health", headers={"host": "attacker.example:8000"}).status_code == 400
+
+
 def test_downloads_only_whitelisted_artefacts(gated):
     client, analysis, data = gated
     analysis.release.set()

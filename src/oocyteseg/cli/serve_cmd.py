@@ -45,7 +45,9 @@ def serve(
 
     from oocyteseg.web.app import create_app
 
-    app = create_app(data, model, max_upload_bytes=int(max_upload_mb * 1024 * 1024))
+    # Host-header check against DNS rebinding (Starlette's check cannot parse IPv6 literals: skipped for ::1)
+    hosts = ["127.0.0.1", "localhost"] if host in ("127.0.0.1", "localhost") else None
+    app = create_app(data, model, max_upload_bytes=int(max_upload_mb * 1024 * 1024), allowed_hosts=hosts)
     console = Console()
     if host not in _LOOPBACK:
         console.print(f"[yellow]warning:[/] listening on {host}: anyone who can reach this machine can upload "

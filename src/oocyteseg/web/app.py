@@ -13,6 +13,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
@@ -20,6 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from oocyteseg.errors import OocytesegError
 from oocyteseg.web.analysis import run_analysis
@@ -50,7 +52,7 @@ class DataFolder:
 
 def create_app(data_dir: str | os.PathLike, model_path: str | os.PathLike, *,
                max_upload_bytes: int = DEFAULT_MAX_UPLOAD, analyse: Analyse = run_analysis,
-               store: JobStore | None = None) -> FastAPI:
+               store: JobStore | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
     """Build the app; the worker thread starts and stops with the app (its lifespan).
 
     Args:
@@ -59,6 +61,8 @@ def create_app(data_dir: str | os.PathLike, model_path: str | os.PathLike, *,
         max_upload_bytes: largest accepted upload request body.
         analyse: the analysis function (tests pass a stand-in).
         store: the job store (default: SQLite in the data folder).
+        allowed_hosts: Host header names accepted (None: any); `oocyteseg serve` on a loopback address
+            passes the loopback names, so a web page elsewhere cannot reach the app by DNS rebinding.
     """
     folder = DataFolder(data_dir)
     store = store or JobStore(folder.database)
@@ -77,6 +81,19 @@ def create_app(data_dir: str | os.PathLike, model_path: str | os.PathLike, *,
     app = FastAPI(title="oocyteseg", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.folder, app.state.store, app.state.worker = folder, store, worker
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    if allowed_hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+
+    @app.middleware("http")
+    async def same_origin_writes(request: Request, call_next):
+        # Another web site open in the same browser may POST here (forms need no CORS preflight):
+        # browsers send Origin with such requests, so writes are accepted only from this app's own pages.
+        origin = request.headers.get("origin")
+        if request.method not in ("GET", "HEAD", "OPTIONS") and origin is not None:
+            if urlsplit(origin).netloc != request.headers.get("host", ""):
+                return JSONResponse({"detail": "cross-site request refused; use the oocyteseg page itself"},
+                                    status_code=403)
+        return await call_next(request)
 
     @app.exception_handler(OocytesegError)
     async def _project_error(_request: Request, exc: OocytesegError) -> JSONResponse:

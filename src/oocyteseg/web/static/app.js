@@ -20,16 +20,33 @@ function message(text, isError) {
 }
 
 // ---- uploads (one request per file, so one bad file does not block the others) ----
-async function uploadFiles(files) {
-  for (const file of files) {
+// POST one file with XMLHttpRequest (fetch cannot report upload progress); resolves to the JSON reply.
+function postFile(file, onProgress) {
+  return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append("files", file, file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/api/jobs");
+    xhr.responseType = "json";
+    xhr.upload.onprogress = e => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300) ? resolve(xhr.response)
+      : reject(new Error((xhr.response && xhr.response.detail) || `${xhr.status} ${xhr.statusText}`));
+    xhr.onerror = () => reject(new Error("upload interrupted (server stopped or connection lost)"));
+    xhr.send(form);
+  });
+}
+
+async function uploadFiles(files) {
+  for (const file of files) {
     message(`uploading ${file.name}…`);
+    const line = $("#upload-messages").firstChild;
     try {
-      const out = await api("/api/jobs", {method: "POST", body: form});
+      const out = await postFile(file, f => { line.textContent = `uploading ${file.name}… ${Math.round(f * 100)} %`; });
+      line.remove();
       message(`${file.name}: queued`);
       state.selected = out.jobs[0].id;
     } catch (err) {
+      line.remove();
       message(`${file.name}: ${err.message}`, true);
     }
     refreshJobs();
@@ -123,8 +140,12 @@ async function showSelected() {
   const job = state.jobs.find(j => j.id === state.selected);
   if (!job || job.state !== "done" || state.loaded === job.id) return;
   state.loaded = job.id;
-  const frames = await api(`/api/jobs/${job.id}/frames`);
-  buildViewer(job, frames);
+  try {
+    buildViewer(job, await api(`/api/jobs/${job.id}/frames`));
+  } catch (err) {
+    state.loaded = null;  // try again on the next poll
+    message(`${job.name}: cannot show the results (${err.message})`, true);
+  }
 }
 
 function column(frames, name) {
