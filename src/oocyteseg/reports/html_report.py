@@ -75,6 +75,8 @@ def _thumbnails(case: CaseData, limit: int) -> str:
     table = case.table
     if "qc_flagged" not in table or not table["qc_flagged"].any():
         return '<p class="note">No QC-flagged frames.</p>'
+    if limit < 1:
+        return f'<p class="note">{int(table["qc_flagged"].sum())} flagged frames (thumbnails turned off).</p>'
     video = case.folder / OVERLAY_FILE
     if not video.is_file():
         return '<p class="note">No overlay video (analysed with --no-overlay): thumbnails unavailable.</p>'
