@@ -88,7 +88,10 @@ def analyze(
                   f"{len(outcome.failed)} failed; outputs in [bold]{out}[/] (one folder per video; "
                   f"`oocyteseg report {out}` makes the HTML report)")
     if outcome.failed:
-        raise typer.Exit(1)
+        n = len(outcome.done) + len(outcome.skipped) + len(outcome.failed)
+        raise OocytesegError(f"{len(outcome.failed)} of {n} videos failed (errors above); the others are complete",
+                             out, "fix or remove the broken videos and re-run the same command "
+                                  "(finished videos are skipped)")
 
 
 def export(

@@ -25,7 +25,8 @@ def _stats(values: np.ndarray) -> dict[str, float]:
 
 
 def summarise(table: pd.DataFrame, *, name: str, video: Path, seconds: float, fps_video: float,
-              fps_analysed: float, model: dict, out_dir: Path) -> dict[str, Any]:
+              fps_analysed: float, model: dict, out_dir: Path,
+              frame_size: tuple[int, ...] = ()) -> dict[str, Any]:
     """The summary dict of one analysed video (what summary.json holds)."""
     reasons = Counter(r for cell in table.get("reason", pd.Series(dtype=str)) for r in str(cell).split(";") if r)
     jumps = Counter(q for cell in table.get("qc", pd.Series(dtype=str)) for q in str(cell).split(";") if q)
@@ -35,6 +36,8 @@ def summarise(table: pd.DataFrame, *, name: str, video: Path, seconds: float, fp
         "case": name,
         "video": str(video),
         "frames_analysed": n,
+        "height": frame_size[0] if frame_size else None,
+        "width": frame_size[1] if frame_size else None,
         "video_fps": fps_video,
         "analysed_fps": fps_analysed,
         "duration_s": duration,

@@ -131,11 +131,13 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
 
     chunks: list[pd.DataFrame] = []
     pending: list[dict] = []
+    shape: tuple[int, ...] = ()
     ok = False
     try:
         stream = pipelined(_batches(video, FrameSampler(config.fps), config.batch_size),
                            [segment, features], maxsize=config.queue_size, name=f"analyze-{name}")
         for batch, masks, rows in stream:
+            shape = shape or masks[0].shape
             for frame, mask, row in zip(batch, masks, rows):
                 for sink in sinks:
                     sink.write(frame, mask, row)
@@ -156,7 +158,8 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     write_table(table, out_dir / "features.parquet")
     seconds = time.perf_counter() - start
     summary = summarise(table, name=name, video=video, seconds=seconds, fps_video=video_fps,
-                        fps_analysed=fps_out, model=model_info or {}, out_dir=out_dir)
+                        fps_analysed=fps_out, model=model_info or {}, out_dir=out_dir,
+                        frame_size=tuple(int(v) for v in shape))
     write_summary(summary, out_dir)
     return VideoResult(name, video, out_dir, len(table), seconds, summary)
 

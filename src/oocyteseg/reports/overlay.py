@@ -54,13 +54,14 @@ def annotate_frame(image: np.ndarray, mask: np.ndarray, labels: LabelSet, featur
         v = features.get(key)
         return f"{key}=" + (format(v, spec) if _finite(v) else "-")
 
-    head = "" if time_s is None else f"t={time_s:7.2f}s  "
+    scale = 0.45 * min(1.0, out.shape[1] / 640)  # the text line fits a 640-px-wide frame
+    head = "" if time_s is None else f"t={time_s:.2f}s  "
     if "f1" in features:
         _text(out, head + "  ".join([fmt("f1", ".3f"), fmt("f2", ".4f"), fmt("f3", ".1f"), fmt("f4", ".1f")]),
-              (6, 16))
+              (6, int(8 + 20 * scale)), scale)
     elif head:
-        _text(out, head, (6, 16))
+        _text(out, head, (6, int(8 + 20 * scale)), scale)
     reason = str(features.get("reason") or "")
     if reason:
-        _text(out, reason[:80], (6, out.shape[0] - 8), 0.4)
+        _text(out, reason[:80], (6, out.shape[0] - 8), 0.9 * scale)
     return out
