@@ -224,8 +224,9 @@ def test_real_analysis_end_to_end(tmp_path, tiny_model, phantom_video):
         assert "Fix:" in failed["error"]
         job = client.get(f"/api/jobs/{good['id']}").json()
         assert job["state"] == "done", job["error"]
-        assert set(job["artefacts"]) >= {"features.csv", "features.parquet", "overlay.mp4", "masks.zip",
-                                         "labelme.zip", "summary.json"}
+        assert set(job["artefacts"]) == {"features.csv", "features.parquet", "overlay.mp4", "masks.zip",
+                                         "labelme.zip", "summary.json", "report.html"}
+        assert job["summary"]["width"] == 640 and job["summary"]["height"] == 480
         frames = client.get(f"/api/jobs/{good['id']}/frames").json()
         assert len(frames["data"]) == 8 and {"f1", "f2", "f3", "f4", "tip_x", "tip_y", "time_s"} <= set(frames["columns"])
         base = f"/api/jobs/{good['id']}/files"
@@ -233,6 +234,8 @@ def test_real_analysis_end_to_end(tmp_path, tiny_model, phantom_video):
         assert video.content[4:8] == b"ftyp" and video.headers["content-type"] == "video/mp4"
         part = client.get(f"{base}/overlay.mp4", headers={"Range": "bytes=0-99"})
         assert part.status_code == 206 and len(part.content) == 100  # seeking in the page needs ranges
+        report = client.get(f"{base}/report.html")
+        assert report.headers["content-type"].startswith("text/html") and "case01" in report.text
         csv_path = tmp_path / "f.csv"
         csv_path.write_bytes(client.get(f"{base}/features.csv").content)
         assert len(pd.read_csv(csv_path)) == 8

@@ -88,7 +88,8 @@ def test_upload_watch_view_in_chromium(server, tmp_path, phantom_video):
         assert b.eval("document.querySelectorAll('#trajectory svg circle.point').length") > 0
         assert b.eval("document.querySelectorAll('#plots svg circle.point').length") > 0
         downloads = b.eval("[...document.querySelectorAll('#downloads a')].map(a => a.textContent)")
-        assert {"features.csv", "features.parquet", "masks.zip", "labelme.zip", "overlay.mp4"} <= set(downloads)
+        assert {"features.csv", "features.parquet", "masks.zip", "labelme.zip", "overlay.mp4", "report.html",
+                "summary.json"} == set(downloads)
         b.wait_for("document.querySelector('#overlay-video').readyState >= 2")
         assert b.eval("document.querySelector('#overlay-video').error") is None
 

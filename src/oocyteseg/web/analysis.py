@@ -12,14 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import av
-
 from oocyteseg.classes import LabelSet, get_label_set
 from oocyteseg.errors import OocytesegError
 from oocyteseg.inference.mask_store import iter_masks
 from oocyteseg.inference.video_analysis import AnalyzeConfig
 from oocyteseg.io.images import write_mask
 from oocyteseg.reports.analysis import run_analysis as analyse_videos
+from oocyteseg.reports.html_report import build_report
 
 # Engine output (in the case folder) -> artefact name the web app serves. Folders are zipped.
 _OUTPUTS = {"features.csv": "features.csv", "features.parquet": "features.parquet", "overlay.mp4": "overlay.mp4",
@@ -30,8 +29,9 @@ def run_analysis(video_path: str | os.PathLike, model_path: str | os.PathLike, o
                  progress: Callable[[float], None]) -> dict[str, Any]:
     """Analyse one video (or image) into `out_dir`; `progress` gets the fraction done (0..1).
 
-    Returns {"summary": the engine's summary plus frame_size [w, h], "files": {name: path}}; raises
-    OocytesegError (one line) when the video cannot be analysed.
+    Returns {"summary": the engine's summary, "files": {name: path}} (features tables, overlay video,
+    masks as index PNGs, LabelMe files, summary, HTML report); raises OocytesegError (one line) when
+    the video cannot be analysed.
     """
     video_path, out = Path(video_path), Path(out_dir)
 
@@ -44,7 +44,10 @@ def run_analysis(video_path: str | os.PathLike, model_path: str | os.PathLike, o
         raise OocytesegError(message)
     result = outcome.done[0]
     summary = dict(result.summary)
-    summary["frame_size"] = _frame_size(video_path)
+    try:  # the numbers stand without the report: a report that fails is said on the page, not fatal
+        build_report(out, result.out_dir / "report.html", overwrite=True)
+    except OocytesegError as exc:
+        summary["report_error"] = exc.one_line()
     files = {name: result.out_dir / src for src, name in _OUTPUTS.items() if (result.out_dir / src).exists()}
     if "masks" in files:  # the engine's lossless chunks, as index PNGs any image viewer opens
         labels = get_label_set((summary.get("model") or {}).get("labelset", "icsi"))
@@ -58,13 +61,3 @@ def masks_to_png(chunks: Path, folder: Path, case: str, labels: LabelSet) -> Pat
     for index, time_s, mask in iter_masks(chunks):
         write_mask(folder / f"{case}_f{index:05d}_t{time_s:08.3f}.png", mask, list(labels.colors))
     return folder
-
-
-def _frame_size(path: Path) -> list[int] | None:
-    """[width, height] of the video's frames (for the trajectory plot), None if the header does not say."""
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            return [int(stream.width), int(stream.height)] if stream.width else None
-    except Exception:  # the engine already read the file; a header it cannot give is not an error
-        return None

@@ -160,7 +160,8 @@ function buildViewer(job, frames) {
   const s = job.summary || {};
   const model = s.model ? ` · model ${s.model.name} (${s.model.backend})` : "";
   $("#viewer-summary").textContent = `${frames.data.length} frame(s) · ${fmt(s.duration_s ?? 0)} s of video · ` +
-    `analysed in ${fmt(s.processing_s ?? 0)} s · ${(s.qc && s.qc.frames_flagged) ?? 0} QC-flagged${model}`;
+    `analysed in ${fmt(s.processing_s ?? 0)} s · ${(s.qc && s.qc.frames_flagged) ?? 0} QC-flagged${model}` +
+    (s.report_error ? ` · no HTML report: ${s.report_error}` : "");
   const time = column(frames, "time_s");
   const t0 = time.find(Number.isFinite) ?? 0;
   const t = time.map(v => (Number.isFinite(v) ? v - t0 : null));
@@ -207,7 +208,7 @@ function buildViewer(job, frames) {
   const traj = $("#trajectory");
   traj.replaceChildren();
   state.traj = trajectoryPlot(traj, {x: tipX, y: tipY, flagged, onPick: pick,
-    width: (s.frame_size || [640, 480])[0], height: (s.frame_size || [640, 480])[1]});
+    width: s.width || 640, height: s.height || 480});
 
   // downloads
   const dl = $("#downloads");
@@ -217,7 +218,8 @@ function buildViewer(job, frames) {
     li.innerHTML = `<a></a>`;
     li.firstChild.href = `/api/jobs/${job.id}/files/${name}`;
     li.firstChild.textContent = name;
-    if (!name.endsWith(".html")) li.firstChild.setAttribute("download", "");
+    if (name.endsWith(".html")) li.firstChild.target = "_blank";  // the report opens beside the page
+    else li.firstChild.setAttribute("download", "");
     dl.appendChild(li);
   }
 
