@@ -207,10 +207,12 @@ def test_inbox_lists_and_queues_only_plain_known_files(gated, tmp_path):
     assert (inbox / "clip.mp4").read_bytes() == FAKE_MP4  # inputs are never modified
 
 
-def test_real_analysis_end_to_end(tmp_path, tiny_model, phantom_video):
+def test_real_analysis_end_to_end(tmp_path, tiny_model, phantom_video, phantom_dir):
     """The real engine on a phantom video: artefacts download, a corrupt video fails alone, health stays fast."""
     with TestClient(create_app(tmp_path, tiny_model, max_upload_bytes=10 * 1024**2)) as client:
         corrupt = upload(client, "broken.mp4", MP4_HEAD + b"\x13" * 4000).json()["jobs"][0]
+        still = next((phantom_dir / "icsi" / "case01").rglob("*.png"))
+        image = upload(client, "still.png", still.read_bytes()).json()["jobs"][0]
         good = upload(client, "case01.mp4", phantom_video.read_bytes()).json()["jobs"][0]
         latencies = []
         while client.get(f"/api/jobs/{good['id']}").json()["state"] in ("queued", "running"):
@@ -222,6 +224,9 @@ def test_real_analysis_end_to_end(tmp_path, tiny_model, phantom_video):
         failed = client.get(f"/api/jobs/{corrupt['id']}").json()
         assert failed["state"] == "failed" and failed["error"].startswith("broken.mp4: ")  # the name, not a server path
         assert "Fix:" in failed["error"]
+        still_job = client.get(f"/api/jobs/{image['id']}").json()  # an image: a one-frame analysis
+        assert still_job["kind"] == "image" and still_job["state"] == "done", still_job["error"]
+        assert len(client.get(f"/api/jobs/{image['id']}/frames").json()["data"]) == 1
         job = client.get(f"/api/jobs/{good['id']}").json()
         assert job["state"] == "done", job["error"]
         assert set(job["artefacts"]) == {"features.csv", "features.parquet", "overlay.mp4", "masks.zip",
