@@ -102,6 +102,15 @@ def test_upload_watch_view_in_chromium(server, tmp_path, phantom_video):
         assert b.eval("[...document.querySelectorAll('#frame-table tbody tr')].flatMap((r, i) => "
                       "r.classList.contains('qc') ? [i] : [])") == flagged
 
+        # selecting the failed job says why; selecting the finished one brings its results back
+        b.eval("document.querySelector('.job[data-state=failed]').click()")
+        b.wait_for("!document.querySelector('#placeholder').hidden && "
+                   "document.querySelector('#placeholder').textContent.includes('not a readable video')")
+        b.eval("document.querySelector('.job[data-state=done]').click()")
+        b.wait_for("!document.querySelector('#viewer').hidden && "
+                   "document.querySelectorAll('#frame-table tbody tr').length === 8")
+        b.wait_for("document.querySelector('#overlay-video').readyState >= 2")
+
         # click a point on the f3 curve: the video jumps to that frame and the table follows
         target = 5
         rect = b.eval(f"(() => {{ const c = document.querySelectorAll('#plots svg')[2]"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,6 @@ def create_app(data_dir: str | os.PathLike, model_path: str | os.PathLike, *,
     folder = DataFolder(data_dir)
     store = store or JobStore(folder.database)
     worker = Worker(store, folder.jobs, Path(model_path), analyse)
-
-    from contextlib import asynccontextmanager
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

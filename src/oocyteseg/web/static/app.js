@@ -138,7 +138,19 @@ async function refreshJobs() {
 // ---- viewer ----
 async function showSelected() {
   const job = state.jobs.find(j => j.id === state.selected);
-  if (!job || job.state !== "done" || state.loaded === job.id) return;
+  if (!job) return;
+  if (job.state !== "done") {  // say where the selected job stands; its results open here when done
+    $("#viewer").hidden = true;
+    $("#placeholder").hidden = false;
+    $("#placeholder").textContent = job.state === "failed" ? `${job.name} failed: ${job.error}`
+      : `${job.name} is ${job.state}${job.state === "running" ? ` (${Math.round(job.progress * 100)} %)` : ""}; ` +
+        "its results open here when it is done.";
+    if (state.video) state.video.pause();
+    state.loaded = null;
+    state.video = null;
+    return;
+  }
+  if (state.loaded === job.id) return;
   state.loaded = job.id;
   try {
     buildViewer(job, await api(`/api/jobs/${job.id}/frames`));
