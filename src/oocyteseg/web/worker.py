@@ -113,7 +113,7 @@ class Worker:
 
 
 def safe_stem(name: str) -> str:
-    """A file-system-safe stem from a display name ('case 01 (2).mp4' -> 'case_01_2_')."""
+    """A file-system-safe stem from a display name ('case 01 (2).mp4' -> 'case_01_2')."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem).strip("._")[:60] or "video"
 
 
