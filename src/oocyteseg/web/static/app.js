@@ -198,9 +198,12 @@ function buildViewer(job, frames) {
     media.appendChild(img);
   }
   state.video = video;
-  const fps = frames.data.length > 1 ? (frames.data.length - 1) / Math.max(t[t.length - 1] - t[0], 1e-6) : 1;
+  // The overlay video holds the analysed frames in order at the analysis rate: row i is its frame i.
+  const n = frames.data.length;
+  const fps = s.analysed_fps || (n > 1 ? (n - 1) / Math.max(t[n - 1] - t[0], 1e-6) : 1);
+  state.frames.fps = fps;
   const pick = i => {
-    if (video && Number.isFinite(t[i])) video.currentTime = t[i] + 0.25 / fps;  // inside the frame, not on its edge
+    if (video) video.currentTime = (i + 0.25) / fps;  // inside the frame, not on its edge
     highlight(i);
   };
 
@@ -248,13 +251,7 @@ function buildViewer(job, frames) {
 }
 
 function frameAt(time) {
-  const t = state.frames.t;  // frame times ascend: binary search for the last frame at or before `time`
-  let lo = 0, hi = t.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((t[mid] ?? -Infinity) <= time + 1e-6) lo = mid; else hi = mid - 1;
-  }
-  return lo;
+  return Math.min(Math.max(Math.floor(time * state.frames.fps + 1e-6), 0), state.frames.n - 1);
 }
 
 const TABLE_ALL = 3000, TABLE_WINDOW = 400;  // long videos: only rows around the current frame are in the DOM
