@@ -156,6 +156,17 @@ def test_rejections(gated):
         assert client.get(f"/api/jobs/{bad_id}/files/features.csv").status_code == 404
 
 
+def test_several_files_in_one_request(gated):
+    client, _, data = gated
+    two = client.post("/api/jobs", files=[("files", ("a.mp4", FAKE_MP4, "video/mp4")),
+                                          ("files", ("b.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"))])
+    assert two.status_code == 201 and [j["kind"] for j in two.json()["jobs"]] == ["video", "image"]
+    mixed = client.post("/api/jobs", files=[("files", ("c.mp4", FAKE_MP4, "video/mp4")),
+                                            ("files", ("d.mp4", b"not a video at all, just text", "video/mp4"))])
+    assert mixed.status_code == 415 and "'d.mp4'" in mixed.json()["detail"]
+    assert len(list((data / "uploads").iterdir())) == 2  # all or nothing: c.mp4 was not stored either
+
+
 def test_cross_site_writes_and_foreign_hosts_are_refused(gated, tmp_path, tiny_model):
     client, _, data = gated
     evil = {"origin": "http://evil.example"}
