@@ -22,6 +22,18 @@ def test_serve_rejects_missing_and_foreign_models(tmp_path, capsys):
     assert "not a readable oocyteseg model checkpoint" in " ".join(capsys.readouterr().err.split())
 
 
+def test_serve_refuses_a_port_in_use(tiny_model, capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--model", str(tiny_model), "--port", str(port)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"cannot listen on 127.0.0.1:{port}" in err and "choose another --port" in err
+
+
 def test_serve_help_shows_an_example(capsys):
     assert main(["serve", "--help"]) == 0
     out = capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import typer
@@ -27,6 +28,18 @@ def check_model(model: Path | None) -> Path:
     return model
 
 
+def check_port(host: str, port: int) -> None:
+    """Fail now, in one line, when the address cannot be listened on (port taken, unknown host)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no obstacle
+            s.bind(infos[0][4])
+    except OSError as exc:
+        raise OocytesegError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                             fix="choose another --port, or stop the program that uses it") from exc
+
+
 def serve(
     model: Path = typer.Option(None, "--model", help="Portable model checkpoint (.pt) or ONNX file used for every analysis."),
     data: Path = typer.Option(Path("runs/web"), "--data", help="Data folder: jobs database, inbox/, uploads and results."),
@@ -41,6 +54,7 @@ def serve(
     model = check_model(model)
     if max_upload_mb <= 0:
         raise OocytesegError(f"--max-upload-mb must be > 0, got {max_upload_mb}")
+    check_port(host, port)
     import uvicorn
 
     from oocyteseg.web.app import create_app
