@@ -11,7 +11,7 @@ from oocyteseg.classes import ICSI
 from oocyteseg.cli.main import main
 from oocyteseg.errors import OocytesegError
 from oocyteseg.reports.html_report import build_report
-from oocyteseg.reports.overlay import annotate_frame, overlay_mask
+from oocyteseg.reports.overlay import annotate_frame, overlay_mask, overlay_mask_fast
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +56,18 @@ def test_annotate_frame_marks_tip_and_centre():
     mask[30:70, 40:80] = 1
     feats = {"f1": 0.8, "f2": 0.05, "f3": 10.0, "f4": -3.0, "oocyte_cx": 60.0, "oocyte_cy": 50.0,
              "tip_x": 100.0, "tip_y": 20.0, "reason": ""}
-    base = overlay_mask(image, mask, ICSI)
+    base = overlay_mask_fast(image, mask, ICSI)
     out = annotate_frame(image, mask, ICSI, feats, time_s=1.5)
     assert out.shape == image.shape
     assert not np.array_equal(out[18:23, 98:103], base[18:23, 98:103])  # tip cross
     assert not np.array_equal(out[44:56, 54:66], base[44:56, 54:66])  # centre circle
     assert np.array_equal(out[90:, 60:], base[90:, 60:])  # no reason text drawn at the bottom
+
+
+def test_fast_overlay_matches_overlay_mask():
+    rng = np.random.default_rng(1)
+    image = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    mask = np.zeros((64, 80), np.uint8)
+    mask[10:40, 10:50], mask[20:30, 20:30], mask[50:60, :] = 1, 2, 3
+    diff = np.abs(overlay_mask(image, mask, ICSI).astype(int) - overlay_mask_fast(image, mask, ICSI))
+    assert diff.max() <= 1  # rounding (OpenCV rounds, the float version truncates)

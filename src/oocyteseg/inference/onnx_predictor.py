@@ -57,11 +57,21 @@ def export_checkpoint_onnx(checkpoint: str | os.PathLike, onnx_path: str | os.Pa
     return onnx_path
 
 
+def normalisation_lut(mean: np.ndarray = IMAGE_MEAN, std: np.ndarray = IMAGE_STD) -> np.ndarray:
+    """(3, 256) float32 table: value v of channel c -> (v / 255 - mean[c]) / std[c]."""
+    v = np.arange(256, dtype=np.float32)[None, :] / 255.0
+    return ((v - np.asarray(mean, np.float32)[:, None]) / np.asarray(std, np.float32)[:, None]).astype(np.float32)
+
+
 def preprocess(images: Sequence[np.ndarray], size: tuple[int, int] | None,
-               mean: np.ndarray = IMAGE_MEAN, std: np.ndarray = IMAGE_STD) -> np.ndarray:
-    """RGB uint8 images -> float32 batch (N, 3, h, w) at `size`, normalised like training."""
-    scale = (1.0 / (255.0 * np.asarray(std, np.float32))).astype(np.float32)
-    offset = (-np.asarray(mean, np.float32) / np.asarray(std, np.float32)).astype(np.float32)
+               mean: np.ndarray = IMAGE_MEAN, std: np.ndarray = IMAGE_STD,
+               lut: np.ndarray | None = None) -> np.ndarray:
+    """RGB uint8 images -> float32 batch (N, 3, h, w) at `size`, normalised like training.
+
+    Resizing uses the same OpenCV calls as training (`resize_pair`); normalisation is a per-channel
+    lookup table (exactly the training arithmetic, precomputed for the 256 values of a byte).
+    """
+    lut = normalisation_lut(mean, std) if lut is None else lut
     first = images[0]
     h, w = size if size else first.shape[:2]
     batch = np.empty((len(images), 3, h, w), np.float32)
@@ -69,20 +79,28 @@ def preprocess(images: Sequence[np.ndarray], size: tuple[int, int] | None,
         if im.shape[:2] != (h, w):
             interp = cv2.INTER_AREA if h < im.shape[0] else cv2.INTER_LINEAR
             im = cv2.resize(im, (w, h), interpolation=interp)
-        x = im.astype(np.float32) * scale + offset
-        batch[i] = x.transpose(2, 0, 1)
+        for c, plane in enumerate(cv2.split(im)):
+            np.take(lut[c], plane, out=batch[i, c])
     return batch
 
 
 def logits_to_mask(logits: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Argmax (uint8 H x W) of one image's logits (C, h, w), resized bilinearly to height x width."""
-    if logits.shape[1:] != (height, width):
-        hwc = np.ascontiguousarray(logits.transpose(1, 2, 0))
-        up = cv2.resize(hwc, (width, height), interpolation=cv2.INTER_LINEAR)
-        if up.ndim == 2:  # a single class: cv2 drops the channel axis
-            up = up[..., None]
-        return up.argmax(-1).astype(np.uint8)
-    return logits.argmax(0).astype(np.uint8)
+    """Argmax (uint8 H x W) of one image's logits (C, h, w), resized bilinearly to height x width.
+
+    Each class plane is resized on its own (cv2, half-pixel centres like torch's align_corners=False)
+    and the argmax is a running maximum over the planes (first maximum wins, as np.argmax).
+    """
+    if logits.shape[1:] == (height, width):
+        return logits.argmax(0).astype(np.uint8)
+    best = cv2.resize(np.ascontiguousarray(logits[0]), (width, height), interpolation=cv2.INTER_LINEAR)
+    index = np.zeros((height, width), np.uint8)
+    for c in range(1, logits.shape[0]):
+        plane = cv2.resize(np.ascontiguousarray(logits[c]), (width, height), interpolation=cv2.INTER_LINEAR)
+        better = (plane > best).view(np.uint8)
+        # index = c where better, else unchanged; uint8 arithmetic (mod 256) beats boolean indexing 20x
+        index += better * (np.uint8(c) - index)
+        np.maximum(best, plane, out=best)
+    return index
 
 
 class OnnxPredictor:
@@ -106,6 +124,8 @@ class OnnxPredictor:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.inter_op_num_threads = 1
+        # no busy-waiting between ops: the pipeline's other threads (decode, measure, write) need the cores
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             opts.intra_op_num_threads = int(threads)
         try:
@@ -120,6 +140,7 @@ class OnnxPredictor:
         self.labels = self._labels()
         self.mean = np.asarray(json.loads(self.metadata.get(META_PREFIX + "mean", "null")) or IMAGE_MEAN, np.float32)
         self.std = np.asarray(json.loads(self.metadata.get(META_PREFIX + "std", "null")) or IMAGE_STD, np.float32)
+        self.lut = normalisation_lut(self.mean, self.std)
 
     def _size(self, shape: list) -> tuple[int, int]:
         if META_PREFIX + "size" in self.metadata:
@@ -143,7 +164,7 @@ class OnnxPredictor:
 
     def predict_logits(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Logits (N, C, h, w) at the model size."""
-        batch = preprocess(images, self.size, self.mean, self.std)
+        batch = preprocess(images, self.size, lut=self.lut)
         return self.session.run(None, {self.input_name: batch})[0]
 
     def predict(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:

@@ -23,6 +23,23 @@ def overlay_mask(image: np.ndarray, mask: np.ndarray, labels: LabelSet, alpha: f
     return out
 
 
+def overlay_mask_fast(image: np.ndarray, mask: np.ndarray, labels: LabelSet, alpha: float = 0.45,
+                      contours: bool = True) -> np.ndarray:
+    """`overlay_mask` in 8-bit OpenCV arithmetic (~5x faster; pixels differ by at most 1 grey level from
+    rounding): used for every frame of the overlay video."""
+    lut = np.zeros((3, 256), np.uint8)
+    lut[:, :labels.num_classes] = np.asarray(labels.colors, np.uint8).T
+    colour = cv2.merge([cv2.LUT(mask, lut[c]) for c in range(3)])
+    blended = cv2.addWeighted(image, 1 - alpha, colour, alpha, 0)
+    out = image.copy()
+    cv2.copyTo(blended, (mask > 0).view(np.uint8), out)
+    if contours:
+        for c in range(1, labels.num_classes):
+            cnts, _ = cv2.findContours((mask == c).view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            cv2.drawContours(out, cnts, -1, tuple(int(v) for v in labels.colors[c]), 1, lineType=cv2.LINE_AA)
+    return out
+
+
 def _finite(*values) -> bool:
     return all(v is not None and np.isfinite(v) for v in values)
 
@@ -36,7 +53,7 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.45)
 def annotate_frame(image: np.ndarray, mask: np.ndarray, labels: LabelSet, features: dict,
                    time_s: float | None = None) -> np.ndarray:
     """Overlay of `mask` plus the oocyte centre (circle), needle tip (cross), and f1..f4 as text."""
-    out = overlay_mask(image, mask, labels)
+    out = overlay_mask_fast(np.ascontiguousarray(image), np.ascontiguousarray(mask, dtype=np.uint8), labels)
     cx, cy = features.get("oocyte_cx"), features.get("oocyte_cy")
     tx, ty = features.get("tip_x"), features.get("tip_y")
     if _finite(cx, cy):
