@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # torch/torchvision pinned to the releases this project is tested with (see README).
 TORCH  := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test install bench results clean
+.PHONY: demo test install bench results clean chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/oocyteseg demo --out runs/demo --overwrite
 
-test: $(STAMP)
+# Headless Chromium for the HTML report's browser test (Debian package); if it cannot be installed
+# the test is skipped and says so.
+chromium:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) \
+	  || echo "chromium could not be installed: tests/reports/test_report_browser.py will be skipped"
+
+test: $(STAMP) chromium
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -23,6 +23,8 @@ COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.train_cmd",
     "oocyteseg.cli.features_cmd",
     "oocyteseg.cli.synth_cmd",
+    "oocyteseg.cli.analyze_cmd",
+    "oocyteseg.cli.serve_cmd",
     "oocyteseg.cli.demo_cmd",
 ]
 

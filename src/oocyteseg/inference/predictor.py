@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from oocyteseg.classes import ICSI, LabelSet, get_label_set
 from oocyteseg.data.dataset import image_to_tensor, resize_pair
 from oocyteseg.models import load_checkpoint
 
@@ -23,6 +24,12 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def labels_from_extra(extra: dict | None) -> LabelSet:
+    """The label set a checkpoint was trained on (`extra["labelset"]`), ICSI when not recorded."""
+    name = (extra or {}).get("labelset")
+    return get_label_set(name) if name else ICSI
+
+
 class TorchPredictor:
     """Segment RGB uint8 images with a torch model.
 
@@ -30,13 +37,17 @@ class TorchPredictor:
         model: a registered model (logits N x C x H x W).
         size: (height, width) the model expects, or None for the native image size.
         device: where to run (default: CUDA if available).
+        labels: the label set of the model's output channels (default ICSI).
     """
 
+    backend = "torch"
+
     def __init__(self, model: torch.nn.Module, size: tuple[int, int] | None = None,
-                 device: torch.device | str | None = None):
+                 device: torch.device | str | None = None, labels: LabelSet | None = None):
         self.device = torch.device(device) if device is not None else default_device()
         self.model = model.to(self.device).eval()
         self.size = tuple(size) if size else None
+        self.labels = labels or ICSI
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, size: tuple[int, int] | None = None,
@@ -46,7 +57,7 @@ class TorchPredictor:
         if size is None and extra:
             recorded = extra.get("size")
             size = tuple(recorded) if recorded else None
-        return cls(model, size, device)
+        return cls(model, size, device, labels_from_extra(extra))
 
     @torch.inference_mode()
     def predict_logits(self, images: Sequence[np.ndarray]) -> torch.Tensor:

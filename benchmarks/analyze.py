@@ -1,0 +1,221 @@
+"""Video analysis benchmark: end-to-end frames/s (decode + segmentation + features + all outputs written)
+on a phantom 480x640 video, per model and backend, a per-stage profile, and peak memory against length.
+
+Run: PYTHONPATH=src python benchmarks/analyze.py [--seconds 10] [--deeplab-frames 8]
+     [--memory-seconds 30 120] [--fast-checkpoint model.pt] [--doc docs/performance.md]
+
+Rows: the fast model (LR-ASPP MobileNetV3 at 240x320, torch and ONNX Runtime with 1 and 2 threads)
+and DeepLabV3-ResNet50 (torch, at 480x640 as in the seeds; a few frames). Memory: `analyze` runs in a
+subprocess on a long phantom video (distinct frames rendered once, then played back and forth) while
+the parent samples its RSS from /proc; the peak is also read with getrusage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from oocyteseg.inference import AnalyzeConfig, export_checkpoint_onnx, load_predictor
+from oocyteseg.inference.video_analysis import frame_features
+from oocyteseg.io.video import VideoWriter, iter_frames
+from oocyteseg.models import create_model, make_model_config, save_checkpoint
+from oocyteseg.phantom.dataset import case_seed
+from oocyteseg.phantom.params import sample_case
+from oocyteseg.phantom.render import render_frame
+from oocyteseg.reports.analysis import run_analysis
+from oocyteseg.reports.overlay import annotate_frame
+
+MARK_START, MARK_END = "<!-- analyze-benchmark:start -->", "<!-- analyze-benchmark:end -->"
+
+
+def render_frames(n: int, seed: int = 0) -> list[np.ndarray]:
+    params = sample_case(case_seed(seed, 0), "bench", 480, 640)
+    return [render_frame(params, k / max(1, n - 1), duration_s=n / 24, frame_index=k)[0] for k in range(n)]
+
+
+def write_video(path: Path, frames: list[np.ndarray], total: int, fps: float = 24.0) -> Path:
+    """`total` frames cycling back and forth through `frames` (smooth motion, cheap to make)."""
+    period = max(1, 2 * len(frames) - 2)
+    with VideoWriter(path, fps=fps) as w:
+        for i in range(total):
+            k = i % period
+            w.write(frames[k if k < len(frames) else period - k])
+    return path
+
+
+def checkpoint(folder: Path, name: str, size: tuple[int, int], given: str | None) -> Path:
+    if given:
+        return Path(given)
+    path = folder / f"{name}-{size[0]}x{size[1]}.pt"
+    if not path.is_file():
+        save_checkpoint(path, create_model(name, num_classes=4), make_model_config(name, 4),
+                        {"size": list(size), "labelset": "icsi"}, overwrite=True)
+    return path
+
+
+def time_analysis(video: Path, model: Path, out: Path, backend: str, threads: int | None) -> dict:
+    outcome = run_analysis([video], model, out, AnalyzeConfig(batch_size=4), backend=backend, threads=threads,
+                           overwrite=True)
+    if outcome.failed:
+        raise RuntimeError(outcome.failed[0][1])
+    r = outcome.done[0]
+    return {"frames": r.frames, "seconds": r.seconds, "fps": r.frames / r.seconds}
+
+
+def stage_profile(video: Path, model: Path, out: Path, threads: int) -> dict[str, float]:
+    """ms per frame of each stage run alone, one after the other, on the first 48 frames."""
+    predictor, _ = load_predictor(model, "onnx", threads=threads)
+    t = time.perf_counter()
+    frames = [f for _, f in zip(range(48), iter_frames(video))]
+    ms = {"decode": (time.perf_counter() - t) / len(frames) * 1e3}
+    predictor.predict([f.image for f in frames[:4]], batch_size=4)  # warm-up (first run allocates)
+    t = time.perf_counter()
+    masks = []
+    for i in range(0, len(frames), 4):
+        masks += predictor.predict([f.image for f in frames[i:i + 4]], batch_size=4)
+    ms["segment (ONNX, incl. resize + argmax)"] = (time.perf_counter() - t) / len(frames) * 1e3
+    t = time.perf_counter()
+    feats = [frame_features(m) for m in masks]
+    ms["features"] = (time.perf_counter() - t) / len(frames) * 1e3
+    t = time.perf_counter()
+    with VideoWriter(out / "profile-overlay.mp4", fps=24, quality=23) as w:
+        for f, m, x in zip(frames, masks, feats):
+            w.write(annotate_frame(f.image, m, predictor.labels, x, f.time_s))
+    ms["overlay draw + H.264"] = (time.perf_counter() - t) / len(frames) * 1e3
+    return ms
+
+
+_CHILD = """
+import json, sys
+from oocyteseg.inference import AnalyzeConfig
+from oocyteseg.reports.analysis import run_analysis
+o = run_analysis([sys.argv[1]], sys.argv[2], sys.argv[3], AnalyzeConfig(batch_size=4), backend="onnx",
+                 threads=int(sys.argv[4]), overwrite=True)
+print(json.dumps({"frames": o.done[0].frames, "seconds": o.done[0].seconds}))
+"""
+
+
+def memory_run(video: Path, model: Path, out: Path, threads: int) -> dict:
+    """Analyse `video` in a child process; RSS sampled every 0.5 s, peak from getrusage (KiB -> MiB)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(video), str(model), str(out), str(threads)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    samples = []
+    while proc.poll() is None:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            samples.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+        except (OSError, AttributeError):
+            pass
+        time.sleep(0.5)
+    stdout, stderr = proc.communicate()
+    if proc.returncode:
+        raise RuntimeError(stderr[-2000:])
+    result = json.loads(stdout.strip().splitlines()[-1])
+    q = max(1, len(samples) // 4)
+    return {**result, "peak_mib": max(samples) if samples else float("nan"),
+            "rss_first_quarter_mib": max(samples[:q]) if samples else float("nan"),
+            "rss_last_quarter_mib": max(samples[-q:]) if samples else float("nan")}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        cpu = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text()).group(1)
+    except (OSError, AttributeError):
+        pass
+    load = os.getloadavg()[0]
+    return f"{os.cpu_count()} cores ({cpu}), {platform.system()}, no GPU; load average {load:.1f} at start"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "oocyteseg-bench-analyze"))
+    ap.add_argument("--seconds", type=float, default=10.0, help="length of the speed video (24 fps)")
+    ap.add_argument("--deeplab-frames", type=int, default=8)
+    ap.add_argument("--memory-seconds", type=float, nargs="*", default=[30.0, 120.0],
+                    help="lengths of the memory videos (the task asks 600: pass it on a quiet machine)")
+    ap.add_argument("--fast-checkpoint", help="trained lraspp_mobilenet_v3 checkpoint (default: untrained weights)")
+    ap.add_argument("--fast-size", type=int, nargs=2, default=[240, 320])
+    ap.add_argument("--doc", help="write the tables into this Markdown file (own section, replaced on re-run)")
+    args = ap.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    host = machine()
+    print(f"# analyze benchmark, {started}; {host}", flush=True)
+
+    frames = render_frames(48)
+    video = write_video(work / "speed.mp4", frames, int(args.seconds * 24))
+    short = write_video(work / "deeplab.mp4", frames, args.deeplab_frames)
+    fast = checkpoint(work, "lraspp_mobilenet_v3", tuple(args.fast_size), args.fast_checkpoint)
+    deeplab = checkpoint(work, "deeplabv3_resnet50", (480, 640), None)
+    fast_onnx = export_checkpoint_onnx(fast, work / "fast.onnx", overwrite=True)
+    small = (args.fast_size[0] * 4 // 5 // 16 * 16, args.fast_size[1] * 4 // 5 // 16 * 16)  # 192x256 for 240x320
+    fast_small = export_checkpoint_onnx(fast, work / "fast-small.onnx", size=small, overwrite=True)
+    rows = []
+    for label, model, clip, backend, threads in [
+            ("lraspp_mobilenet_v3", fast_onnx, video, "onnx", 1), ("lraspp_mobilenet_v3", fast_onnx, video, "onnx", 2),
+            ("lraspp_mobilenet_v3@small", fast_small, video, "onnx", 1),
+            ("lraspp_mobilenet_v3", fast, video, "torch", 1), ("lraspp_mobilenet_v3", fast, video, "torch", 2),
+            ("deeplabv3_resnet50", deeplab, short, "torch", 2)]:
+        r = time_analysis(clip, model, work / f"out-{label}-{backend}-{threads}", backend, threads)
+        size = ("480x640" if "deeplab" in label else f"{small[0]}x{small[1]}" if "small" in label
+                else f"{args.fast_size[0]}x{args.fast_size[1]}")
+        label = label.split("@")[0]
+        rows.append(f"| {label} | {backend} | {size} | {threads} | {r['frames']} | {r['seconds']:.1f} | {r['fps']:.1f} |")
+        print(rows[-1], flush=True)
+    profile = stage_profile(video, fast_onnx, work, threads=1)
+    prof_rows = [f"| {k} | {v:.1f} |" for k, v in profile.items()]
+    prof_rows.append(f"| sum (no overlap) | {sum(profile.values()):.1f} |")
+    print("\n".join(prof_rows), flush=True)
+    mem_rows = []
+    for seconds in args.memory_seconds:
+        long_video = write_video(work / f"long-{int(seconds)}s.mp4", frames, int(seconds * 24))
+        m = memory_run(long_video, fast_onnx, work / f"mem-{int(seconds)}", threads=1)
+        mem_rows.append(f"| {seconds:.0f} s ({m['frames']} frames) | {m['frames'] / m['seconds']:.1f} | "
+                        f"{m['rss_first_quarter_mib']:.0f} | {m['rss_last_quarter_mib']:.0f} | {m['peak_mib']:.0f} |")
+        print(mem_rows[-1], flush=True)
+
+    cmd = "PYTHONPATH=src python benchmarks/analyze.py " + " ".join(sys.argv[1:])
+    weights = f"trained checkpoint {Path(args.fast_checkpoint).name}" if args.fast_checkpoint else "untrained weights"
+    text = "\n".join([
+        MARK_START, "## Video analysis (`oocyteseg analyze`)", "",
+        f"Measured {started} with `{cmd}` on {host}.",
+        f"Phantom 480x640 H.264 video, 24 fps; fast model with {weights}. frames/s = analysed frames / wall time "
+        "of the whole analysis (decode, segmentation, features, temporal QC, mask chunks, features CSV+Parquet, "
+        "overlay MP4, summary), model loading excluded.", "",
+        "| model | backend | model input | threads | frames | seconds | frames/s |", "|---|---|---|---|---|---|---|",
+        *rows, "", "Each stage alone (ms per frame, ONNX Runtime 1 thread, first 48 frames):", "",
+        "| stage | ms/frame |", "|---|---|", *prof_rows, "",
+        "Memory of `analyze` (fast model, ONNX Runtime, 1 thread, overlay on) in a subprocess, against video length "
+        "(RSS sampled every 0.5 s; getrusage peak over all children: "
+        f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB):", "",
+        "| video | frames/s | max RSS, first quarter [MiB] | max RSS, last quarter [MiB] | max RSS [MiB] |",
+        "|---|---|---|---|---|", *mem_rows, MARK_END])
+    print(text)
+    if args.doc:
+        doc = Path(args.doc)
+        old = doc.read_text() if doc.is_file() else "# Performance\n\n"
+        if MARK_START in old:
+            new = old[:old.index(MARK_START)] + text + old[old.index(MARK_END) + len(MARK_END):]
+        else:
+            new = old.rstrip() + "\n\n" + text + "\n"
+        doc.write_text(new)
+        print(f"written: {doc}")
+
+
+if __name__ == "__main__":
+    main()

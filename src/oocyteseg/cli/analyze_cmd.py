@@ -1,0 +1,133 @@
+"""`oocyteseg analyze`, `oocyteseg export` and `oocyteseg report`: video analysis for the lab."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from oocyteseg.cli.progress import progress_callback
+from oocyteseg.errors import OocytesegError
+from oocyteseg.inference.batch import parse_shard
+from oocyteseg.inference.onnx_predictor import export_checkpoint_onnx
+from oocyteseg.inference.video_analysis import AnalyzeConfig
+
+
+def _command_line(ctx: typer.Context) -> str:
+    """The command as run, rebuilt from the parsed parameters (so it can be pasted to re-run)."""
+    parts = ["oocyteseg", ctx.info_name or ""]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        values = [str(v) for v in (value if isinstance(value, list | tuple) else [value])]
+        is_flag = bool(getattr(param, "is_flag", False))
+        if value is None or value == () or (is_flag and not value):
+            continue
+        if param.param_type_name == "argument":
+            parts += values
+        elif is_flag:
+            parts.append(param.opts[0])
+        else:
+            parts += [param.opts[0], *values]
+    return shlex.join(parts)
+
+
+def _parse_fps(text: str) -> float | None:
+    if text.strip().lower() == "all":
+        return None
+    try:
+        fps = float(text)
+    except ValueError:
+        fps = -1.0
+    if not fps > 0:
+        raise OocytesegError(f"bad --fps {text!r}", fix="use --fps all (every frame) or a positive number, e.g. --fps 4")
+    return fps
+
+
+def analyze(
+    ctx: typer.Context,
+    videos: list[Path] = typer.Argument(..., help="Video files and/or folders (searched recursively)."),
+    model: Path = typer.Option(..., "--model", help="Checkpoint (.pt) or exported ONNX model (.onnx)."),
+    out: Path = typer.Option(..., "--out", help="Output folder: one sub-folder per video."),
+    fps: str = typer.Option("all", "--fps", help="'all' (every frame) or N frames per second of video."),
+    backend: str = typer.Option(None, "--backend", help="torch or onnx (default: onnx for .onnx files, else torch)."),
+    size: tuple[int, int] = typer.Option(None, "--size", help="Run the model at H W (default: its training size)."),
+    threads: int = typer.Option(None, "--threads", help="Intra-op threads of torch / ONNX Runtime."),
+    batch_size: int = typer.Option(4, "--batch-size", help="Frames segmented together."),
+    shard: str = typer.Option("1/1", "--shard", help="i/n: analyse the i-th of n parts of the sorted video list."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Redo videos already done."),
+    labelme: bool = typer.Option(False, "--labelme", help="Also write sampled frames as PNG + LabelMe JSON."),
+    labelme_fps: float = typer.Option(1.0, "--labelme-fps", help="LabelMe frames per second of video."),
+    overlay: bool = typer.Option(True, "--overlay/--no-overlay", help="Write overlay.mp4 per video."),
+    pixel_size: float = typer.Option(None, "--pixel-size", help="Micrometres per pixel: adds *_um columns."),
+) -> None:
+    """Segment and measure every frame of ICSI videos (masks, features, overlay video, summary).
+
+    Finished videos are skipped on a re-run (resume); a broken video is reported and the others finish.
+
+    Example: oocyteseg analyze videos/ --model runs/train/model.onnx --out runs/analysis --labelme
+    """
+    from oocyteseg.reports.analysis import run_analysis
+
+    if batch_size < 1 or not labelme_fps > 0:
+        raise OocytesegError("--batch-size must be >= 1 and --labelme-fps > 0")
+    if pixel_size is not None and not pixel_size > 0:
+        raise OocytesegError(f"--pixel-size must be > 0, got {pixel_size}", fix="give micrometres per pixel")
+    config = AnalyzeConfig(fps=_parse_fps(fps), batch_size=batch_size, labelme=labelme, labelme_fps=labelme_fps,
+                           pixel_size_um=pixel_size)
+    size_hw = tuple(size) if size and all(size) else None
+    with progress_callback() as update:
+        outcome = run_analysis(videos, model, out, config, backend=backend, size=size_hw, threads=threads,
+                               shard=parse_shard(shard), overwrite=overwrite, overlay=overlay, progress=update,
+                               command=_command_line(ctx))
+    console, err = Console(), Console(stderr=True)
+    for _, line in outcome.failed:
+        err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    console.print(f"{len(outcome.done)} videos analysed, {len(outcome.skipped)} already done (skipped), "
+                  f"{len(outcome.failed)} failed; outputs in [bold]{out}[/] (one folder per video; "
+                  f"`oocyteseg report {out}` makes the HTML report)")
+    if outcome.failed:
+        n = len(outcome.done) + len(outcome.skipped) + len(outcome.failed)
+        raise OocytesegError(f"{len(outcome.failed)} of {n} videos failed (errors above); the others are complete",
+                             out, "fix or remove the broken videos and re-run the same command "
+                                  "(finished videos are skipped)")
+
+
+def export(
+    checkpoint: Path = typer.Argument(..., help="Portable checkpoint (.pt)."),
+    onnx: Path = typer.Option(..., "--onnx", help="Output ONNX file."),
+    size: tuple[int, int] = typer.Option(None, "--size", help="Input H W (default: the training size)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing file."),
+) -> None:
+    """Export a checkpoint to ONNX (input size and class names embedded) for `analyze --backend onnx`.
+
+    Example: oocyteseg export runs/train/model.pt --onnx runs/train/model.onnx
+    """
+    path = export_checkpoint_onnx(checkpoint, onnx, tuple(size) if size and all(size) else None,
+                                  overwrite=overwrite)
+    Console().print(f"ONNX model written: [bold]{path}[/]")
+
+
+def report(
+    run_dir: Path = typer.Argument(..., help="Folder written by `oocyteseg analyze` (may also hold a training run)."),
+    out: Path = typer.Option(None, "--out", help="HTML file (default: RUN_DIR/report.html)."),
+    truth: Path = typer.Option(None, "--truth", help="Ground-truth masks: a <case>_masks.npz file or a folder of them "
+                                                     "(default: <video stem>_masks.npz next to each video)."),
+    max_thumbnails: int = typer.Option(8, "--max-thumbnails", help="QC-flagged frames shown per video."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing report."),
+) -> None:
+    """One self-contained HTML report of an analysis: IoU and feature tables, curves, QC frames, command.
+
+    Example: oocyteseg report runs/analysis --out runs/analysis/report.html
+    """
+    from oocyteseg.reports.html_report import build_report
+
+    path = build_report(run_dir, out, truth=truth, max_thumbnails=max_thumbnails, overwrite=overwrite)
+    Console().print(f"report written: [bold]{path}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
+    app.command("export")(export)
+    app.command("report")(report)

@@ -1,0 +1,177 @@
+"""ONNX export of a checkpoint (input size and class names embedded) and an ONNX Runtime predictor.
+
+The exported file carries, in its metadata properties, everything needed to use it without the
+checkpoint: `oocyteseg.size` ("H,W" the model runs at), `oocyteseg.classes` (JSON list),
+`oocyteseg.labelset`, `oocyteseg.mean` / `oocyteseg.std` (input normalisation) and
+`oocyteseg.model_config`. `OnnxPredictor.predict` matches `TorchPredictor.predict`: the image is
+resized to the model size (area interpolation), logits are resized back bilinearly
+(half-pixel centres, as torch's `align_corners=False`) and the argmax is taken at the image size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from oocyteseg.classes import INCLUSIONS, ICSI, LABEL_SETS, LabelSet
+from oocyteseg.data.dataset import IMAGE_MEAN, IMAGE_STD
+from oocyteseg.errors import OocytesegError
+from oocyteseg.io.atomic import atomic_path, check_writable
+from oocyteseg.models import export_onnx, load_checkpoint
+
+META_PREFIX = "oocyteseg."
+
+
+def export_checkpoint_onnx(checkpoint: str | os.PathLike, onnx_path: str | os.PathLike,
+                           size: tuple[int, int] | None = None, opset: int = 17,
+                           overwrite: bool = False) -> Path:
+    """Export a portable checkpoint to ONNX at `size` (default: its training size), metadata embedded."""
+    import onnx
+
+    onnx_path = check_writable(onnx_path, overwrite)
+    if onnx_path.suffix.lower() != ".onnx":
+        raise OocytesegError("ONNX output must end in .onnx", onnx_path, "name it e.g. model.onnx")
+    model, config, extra = load_checkpoint(checkpoint)
+    if size is None:
+        recorded = (extra or {}).get("size")
+        if not recorded:
+            raise OocytesegError("checkpoint does not record its input size", checkpoint,
+                                 "pass --size H W (e.g. --size 240 320)")
+        size = (int(recorded[0]), int(recorded[1]))
+    labelset = str((extra or {}).get("labelset") or ICSI.name)
+    classes = list((extra or {}).get("classes") or LABEL_SETS.get(labelset, ICSI).classes)
+    meta = {"size": f"{size[0]},{size[1]}", "classes": json.dumps(classes), "labelset": labelset,
+            "mean": json.dumps(list((extra or {}).get("mean") or IMAGE_MEAN.tolist())),
+            "std": json.dumps(list((extra or {}).get("std") or IMAGE_STD.tolist())),
+            "model_config": json.dumps(config), "checkpoint": Path(checkpoint).name}
+    with atomic_path(onnx_path, overwrite) as tmp:
+        export_onnx(model, tmp, int(size[0]), int(size[1]), opset, overwrite=True)
+        proto = onnx.load(str(tmp))
+        onnx.helper.set_model_props(proto, {META_PREFIX + k: v for k, v in meta.items()})
+        onnx.save(proto, str(tmp))
+    return onnx_path
+
+
+def normalisation_lut(mean: np.ndarray = IMAGE_MEAN, std: np.ndarray = IMAGE_STD) -> np.ndarray:
+    """(3, 256) float32 table: value v of channel c -> (v / 255 - mean[c]) / std[c]."""
+    v = np.arange(256, dtype=np.float32)[None, :] / 255.0
+    return ((v - np.asarray(mean, np.float32)[:, None]) / np.asarray(std, np.float32)[:, None]).astype(np.float32)
+
+
+def preprocess(images: Sequence[np.ndarray], size: tuple[int, int] | None,
+               mean: np.ndarray = IMAGE_MEAN, std: np.ndarray = IMAGE_STD,
+               lut: np.ndarray | None = None) -> np.ndarray:
+    """RGB uint8 images -> float32 batch (N, 3, h, w) at `size`, normalised like training.
+
+    Resizing uses the same OpenCV calls as training (`resize_pair`); normalisation is a per-channel
+    lookup table (exactly the training arithmetic, precomputed for the 256 values of a byte).
+    """
+    lut = normalisation_lut(mean, std) if lut is None else lut
+    first = images[0]
+    h, w = size if size else first.shape[:2]
+    batch = np.empty((len(images), 3, h, w), np.float32)
+    for i, im in enumerate(images):
+        if im.shape[:2] != (h, w):
+            interp = cv2.INTER_AREA if h < im.shape[0] else cv2.INTER_LINEAR
+            im = cv2.resize(im, (w, h), interpolation=interp)
+        for c, plane in enumerate(cv2.split(im)):
+            np.take(lut[c], plane, out=batch[i, c])
+    return batch
+
+
+def logits_to_mask(logits: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Argmax (uint8 H x W) of one image's logits (C, h, w), resized bilinearly to height x width.
+
+    Each class plane is resized on its own (cv2, half-pixel centres like torch's align_corners=False)
+    and the argmax is a running maximum over the planes (first maximum wins, as np.argmax).
+    """
+    if logits.shape[1:] == (height, width):
+        return logits.argmax(0).astype(np.uint8)
+    best = cv2.resize(np.ascontiguousarray(logits[0]), (width, height), interpolation=cv2.INTER_LINEAR)
+    index = np.zeros((height, width), np.uint8)
+    for c in range(1, logits.shape[0]):
+        plane = cv2.resize(np.ascontiguousarray(logits[c]), (width, height), interpolation=cv2.INTER_LINEAR)
+        better = (plane > best).view(np.uint8)
+        # index = c where better, else unchanged; uint8 arithmetic (mod 256) beats boolean indexing 20x
+        index += better * (np.uint8(c) - index)
+        np.maximum(best, plane, out=best)
+    return index
+
+
+class OnnxPredictor:
+    """Segment RGB uint8 images with an exported ONNX model on ONNX Runtime (CPU).
+
+    Args:
+        path: an .onnx file written by `export_checkpoint_onnx` (or any model with input
+            (N, 3, H, W) and output (N, C, H, W); then the label set is guessed from C).
+        threads: ONNX Runtime intra-op threads (None: ONNX Runtime's default, all cores).
+    """
+
+    backend = "onnx"
+
+    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+        import onnxruntime as ort
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise OocytesegError("ONNX model not found", self.path, "export one with `oocyteseg export`")
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.inter_op_num_threads = 1
+        # no busy-waiting between ops: the pipeline's other threads (decode, measure, write) need the cores
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        if threads:
+            opts.intra_op_num_threads = int(threads)
+        try:
+            self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types for bad files
+            raise OocytesegError(f"not a readable ONNX model ({type(exc).__name__})", self.path,
+                                 "export it again with `oocyteseg export`") from exc
+        self.metadata = self.session.get_modelmeta().custom_metadata_map
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        self.size = self._size(inp.shape)
+        self.labels = self._labels()
+        self.mean = np.asarray(json.loads(self.metadata.get(META_PREFIX + "mean", "null")) or IMAGE_MEAN, np.float32)
+        self.std = np.asarray(json.loads(self.metadata.get(META_PREFIX + "std", "null")) or IMAGE_STD, np.float32)
+        self.lut = normalisation_lut(self.mean, self.std)
+
+    def _size(self, shape: list) -> tuple[int, int]:
+        if META_PREFIX + "size" in self.metadata:
+            h, w = (int(v) for v in self.metadata[META_PREFIX + "size"].split(","))
+            return h, w
+        if len(shape) == 4 and all(isinstance(v, int) for v in shape[2:]):
+            return int(shape[2]), int(shape[3])
+        raise OocytesegError("ONNX model has no fixed input size", self.path,
+                             "export it with `oocyteseg export`, which fixes and records the size")
+
+    def _labels(self) -> LabelSet:
+        name = self.metadata.get(META_PREFIX + "labelset")
+        if name in LABEL_SETS:
+            return LABEL_SETS[name]
+        channels = self.session.get_outputs()[0].shape[1]
+        by_count = {ICSI.num_classes: ICSI, INCLUSIONS.num_classes: INCLUSIONS}
+        if channels in by_count:
+            return by_count[channels]
+        raise OocytesegError(f"cannot tell the classes of a model with {channels} output channels", self.path,
+                             "export it with `oocyteseg export`, which records the class names")
+
+    def predict_logits(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """Logits (N, C, h, w) at the model size."""
+        batch = preprocess(images, self.size, lut=self.lut)
+        return self.session.run(None, {self.input_name: batch})[0]
+
+    def predict(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
+        """Index masks (uint8, H x W) for a list of RGB uint8 images (any size; each keeps its own)."""
+        masks: list[np.ndarray] = []
+        for i in range(0, len(images), batch_size):
+            chunk = images[i:i + batch_size]
+            logits = self.predict_logits(chunk)
+            masks += [logits_to_mask(lg, *im.shape[:2]) for lg, im in zip(logits, chunk)]
+        return masks

@@ -1,0 +1,193 @@
+"""Analyse one video, streaming: decode -> segment -> measure -> write, each stage in its own thread.
+
+Outputs in the video's folder (see docs/analysis.md): masks/chunk_*.npz, features.csv/.parquet
+(one row per analysed frame: time, f1-f4, extras, `reason`, temporal `qc`/`qc_jump` flags and a
+smoothed tip), labelme/ (with `labelme=True`), whatever extra sinks write (the overlay video), and
+summary.json/.md. Memory is bounded by the queue sizes and one mask chunk, whatever the length;
+only the features rows (a few hundred bytes per frame) are kept until the end, for the temporal QC.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pandas as pd
+
+from oocyteseg.io.atomic import write_table
+from oocyteseg.io.video import VideoFrame, iter_frames
+from oocyteseg.inference.pipeline import pipelined
+from oocyteseg.inference.sinks import FrameSampler, LabelmeSink, MaskSink, SinkFactory, VideoInfo
+from oocyteseg.inference.summary import summarise, write_summary
+from oocyteseg.morphometry.features import frame_features, inclusion_features
+from oocyteseg.morphometry.temporal import flag_jumps, smooth_trajectory
+
+Progress = Callable[[int], None]  # called with the number of frames just finished
+JUMP_COLUMNS = ("f1", "f2", "f3", "f4", "tip_x", "tip_y")
+# Reasons that only say a structure is not in the frame (true of many real frames): not QC problems.
+ABSENCES = frozenset({"no_serc", "no_needle", "no_inclusion"})
+
+
+@dataclass
+class AnalyzeConfig:
+    """Settings of a video analysis (written to analysis.json next to the results).
+
+    Attributes:
+        fps: analyse N frames per second (the first frame of each 1/N s); None = every frame.
+        batch_size: frames segmented together.
+        chunk_frames: masks per stored chunk.
+        queue_size: items (batches) each queue between two pipeline threads may hold.
+        labelme: also write PNG + LabelMe JSON of frames sampled at `labelme_fps`.
+        labelme_fps: LabelMe frames per second of video.
+        pixel_size_um: micrometres per pixel (adds *_um columns), or None.
+    """
+
+    fps: float | None = None
+    batch_size: int = 4
+    chunk_frames: int = 64
+    queue_size: int = 4
+    labelme: bool = False
+    labelme_fps: float = 1.0
+    pixel_size_um: float | None = None
+
+
+@dataclass
+class VideoResult:
+    """What one video's analysis produced."""
+
+    name: str
+    video: Path
+    out_dir: Path
+    frames: int
+    seconds: float
+    summary: dict[str, Any]
+
+
+def probe_video(path: Path) -> tuple[float, int]:
+    """(frames per second, estimated frame count) from the container header; (0, 0) if unreadable."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 0)
+            frames = int(stream.frames or 0)
+            if not frames and stream.duration is not None and stream.time_base is not None:
+                frames = int(round(float(stream.duration * stream.time_base) * fps))
+            if not frames and container.duration:
+                frames = int(round(container.duration / 1e6 * fps))
+            return fps, frames
+    except Exception:  # noqa: BLE001 - a broken file is reported by the decoder with a proper message
+        return 0.0, 0
+
+
+def _batches(path: Path, sampler: FrameSampler, size: int) -> Iterator[list[VideoFrame]]:
+    batch: list[VideoFrame] = []
+    for frame in iter_frames(path):
+        if sampler.keep(frame.time_s):
+            batch.append(frame)
+            if len(batch) == size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config: AnalyzeConfig,
+                  sink_factories: Sequence[SinkFactory] = (), progress: Progress | None = None,
+                  model_info: dict | None = None) -> VideoResult:
+    """Analyse `video` into `out_dir` (which must be empty or new); returns the summary.
+
+    Args:
+        video: the input video.
+        name: the case name written in the table (and used for file names).
+        predictor: anything with `predict(images, batch_size) -> masks` and `labels` (Torch/OnnxPredictor).
+        sink_factories: extra per-frame outputs (e.g. the overlay video from `oocyteseg.reports`).
+        progress: called with the number of frames finished after each batch.
+    """
+    start = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    video_fps, _ = probe_video(video)
+    fps_out = float(config.fps) if config.fps else (video_fps or 24.0)
+    info = VideoInfo(name=name, path=video, fps=fps_out, labels=predictor.labels)
+    sinks = [MaskSink(out_dir, config.chunk_frames)]
+    if config.labelme:
+        sinks.append(LabelmeSink(out_dir, info, config.labelme_fps))
+    sinks += [factory(out_dir, info) for factory in sink_factories]
+    measure = inclusion_features if predictor.labels.name == "inclusions" else frame_features
+
+    def segment(batch: list[VideoFrame]) -> tuple[list[VideoFrame], list[np.ndarray]]:
+        return batch, predictor.predict([f.image for f in batch], batch_size=len(batch))
+
+    def features(item: tuple[list[VideoFrame], list[np.ndarray]]):
+        batch, masks = item
+        rows = [{"case": name, "video": str(video), "frame_index": f.index, "time_s": round(f.time_s, 6),
+                 **measure(m, config.pixel_size_um)} for f, m in zip(batch, masks)]
+        return batch, masks, rows
+
+    chunks: list[pd.DataFrame] = []
+    pending: list[dict] = []
+    shape: tuple[int, ...] = ()
+    ok = False
+    try:
+        stream = pipelined(_batches(video, FrameSampler(config.fps), config.batch_size),
+                           [segment, features], maxsize=config.queue_size, name=f"analyze-{name}")
+        for batch, masks, rows in stream:
+            shape = shape or masks[0].shape
+            for frame, mask, row in zip(batch, masks, rows):
+                for sink in sinks:
+                    sink.write(frame, mask, row)
+            pending += rows
+            if len(pending) >= config.chunk_frames:  # compact rows into a DataFrame chunk
+                chunks.append(pd.DataFrame(pending))
+                pending = []
+            if progress:
+                progress(len(batch))
+        ok = True
+    finally:
+        for sink in sinks:
+            sink.close(ok)
+    if pending:
+        chunks.append(pd.DataFrame(pending))
+    table = finish_table(pd.concat(chunks, ignore_index=True))
+    write_table(table, out_dir / "features.csv")
+    write_table(table, out_dir / "features.parquet")
+    seconds = time.perf_counter() - start
+    summary = summarise(table, name=name, video=video, seconds=seconds, fps_video=video_fps,
+                        fps_analysed=fps_out, model=model_info or {}, out_dir=out_dir,
+                        frame_size=tuple(int(v) for v in shape))
+    write_summary(summary, out_dir)
+    return VideoResult(name, video, out_dir, len(table), seconds, summary)
+
+
+def finish_table(df: pd.DataFrame) -> pd.DataFrame:
+    """Order the columns and add the temporal QC (`qc`, `qc_jump`) and the smoothed tip."""
+    if "tip_x" in df.columns and len(df):
+        flagged = flag_jumps(df, columns=tuple(c for c in JUMP_COLUMNS if c in df.columns))
+        smooth = smooth_trajectory(df["time_s"], df[["tip_x", "tip_y"]].to_numpy(float))
+        # smooth_trajectory sorts by time; frames are already in time order, so rows align
+        flagged["tip_x_smooth"] = smooth["x_smooth"].to_numpy()
+        flagged["tip_y_smooth"] = smooth["y_smooth"].to_numpy()
+        df = flagged
+    elif len(df):
+        df = flag_jumps(df, columns=())
+    df["reason"] = df["reason"].fillna("").astype(str)
+    df["qc_flagged"] = df["qc_jump"] | df["reason"].map(is_problem)
+    first = ["case", "video", "frame_index", "time_s", "f1", "f2", "f3", "f4"]
+    last = ["reason", "qc", "qc_jump", "qc_flagged"]
+    middle = [c for c in df.columns if c not in first and c not in last]
+    return df[[c for c in first if c in df.columns] + middle + last]
+
+
+def is_problem(reason: str) -> bool:
+    """True when a `reason` names a problem, not just a structure absent from the frame (no sERC...)."""
+    return any(r and r not in ABSENCES for r in reason.split(";"))
+
+
+def frames_per_second(frames: int, seconds: float) -> float:
+    """Processing speed; NaN for an empty or instantaneous run."""
+    return frames / seconds if frames and seconds > 0 else math.nan

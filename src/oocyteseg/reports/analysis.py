@@ -1,0 +1,32 @@
+"""The lab's video analysis in one call: predictor + streaming analysis + overlay videos (what
+`oocyteseg analyze` runs)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from oocyteseg.inference.batch import BatchOutcome, Progress, analyze_videos
+from oocyteseg.inference.loading import load_predictor
+from oocyteseg.inference.video_analysis import AnalyzeConfig
+from oocyteseg.reports.overlay_video import overlay_sink
+
+
+def run_analysis(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, out: str | os.PathLike,
+                 config: AnalyzeConfig | None = None, *, backend: str | None = None,
+                 size: tuple[int, int] | None = None, threads: int | None = None,
+                 shard: tuple[int, int] = (1, 1), overwrite: bool = False, overlay: bool = True,
+                 progress: Progress | None = None, command: str | None = None) -> BatchOutcome:
+    """Analyse videos (files or folders) with `model` (.pt checkpoint or .onnx) into `out`.
+
+    Per video, OUT/<case>/ holds masks/, features.csv/.parquet, overlay.mp4 (unless overlay=False),
+    labelme/ (config.labelme), summary.json/.md, analysis.json and done.json. See
+    `oocyteseg.inference.analyze_videos` for shard, resume and error handling.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out)
+    return analyze_videos(inputs, predictor, out, config or AnalyzeConfig(), shard=shard, overwrite=overwrite,
+                          sink_factories=[overlay_sink] if overlay else [], progress=progress,
+                          model_info=info, command=command)

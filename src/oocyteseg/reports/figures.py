@@ -1,0 +1,102 @@
+"""Report figures as PNG bytes (matplotlib, Agg): feature curves, tip trajectory, learning curves."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+FEATURE_LABELS = {"f1": "f1 sERC circularity", "f2": "f2 sERC / oocyte area", "f3": "f3 Cox - Tnx [px]",
+                  "f4": "f4 Coy - Tny [px]"}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    # no Software/URL metadata in the file: the report must not reference any address
+    fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
+    _plt().close(fig)
+    return buf.getvalue()
+
+
+def feature_curves(table: pd.DataFrame, title: str = "") -> bytes:
+    """f1..f4 against time, one panel each; QC-flagged frames marked with red dots."""
+    plt = _plt()
+    fig, axes = plt.subplots(4, 1, figsize=(8, 6.4), sharex=True)
+    t = table["time_s"].to_numpy(float)
+    flagged = table["qc_flagged"].to_numpy(bool) if "qc_flagged" in table else np.zeros(len(t), bool)
+    for ax, col in zip(axes, ("f1", "f2", "f3", "f4")):
+        y = table[col].to_numpy(float) if col in table else np.full(len(t), np.nan)
+        ax.plot(t, y, "-", lw=1, color="tab:blue")
+        if flagged.any():
+            ax.plot(t[flagged], y[flagged], ".", color="tab:red", ms=4, label="QC flag")
+        ax.set_ylabel(FEATURE_LABELS[col], fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("time [s]")
+    if flagged.any():
+        axes[0].legend(fontsize=7, loc="upper right")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def tip_trajectory(table: pd.DataFrame, width: int | None = None, height: int | None = None,
+                   title: str = "") -> bytes:
+    """Needle tip (raw and smoothed) and oocyte centre in image coordinates, coloured by time."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.6, 4.4))
+    t = table["time_s"].to_numpy(float)
+    if "tip_x" in table:
+        sc = ax.scatter(table["tip_x"], table["tip_y"], c=t, s=6, cmap="viridis", label="tip")
+        fig.colorbar(sc, ax=ax, label="time [s]")
+    if "tip_x_smooth" in table:
+        ax.plot(table["tip_x_smooth"], table["tip_y_smooth"], "-", color="k", lw=0.8, label="tip (smoothed)")
+    if "oocyte_cx" in table:
+        ax.plot(table["oocyte_cx"], table["oocyte_cy"], "+", color="tab:red", ms=5, label="oocyte centre")
+    if width and height:
+        ax.set_xlim(0, width)
+        ax.set_ylim(height, 0)
+    else:
+        ax.invert_yaxis()
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [px]")
+    ax.set_ylabel("y [px]")
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def learning_curves(curves: pd.DataFrame, title: str = "") -> bytes:
+    """Loss and mIoU against steps from a learning_curve.csv (columns step, train_/val_ loss / miou)."""
+    plt = _plt()
+    fig, (ax_loss, ax_iou) = plt.subplots(1, 2, figsize=(9, 3.2))
+    x = curves["step"] if "step" in curves else pd.Series(np.arange(len(curves)))
+    for ax, metric in ((ax_loss, "loss"), (ax_iou, "miou")):
+        for split, style in (("train", "-"), ("val", "o-")):
+            col = f"{split}_{metric}"
+            if col in curves:
+                sel = pd.DataFrame({"x": x, "y": curves[col]}).dropna()
+                if len(sel):
+                    ax.plot(sel["x"], sel["y"], style, ms=3, label=split)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss" if metric == "loss" else "mean IoU")
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _png(fig)

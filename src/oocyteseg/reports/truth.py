@@ -1,0 +1,96 @@
+"""Ground truth for an analysed video: exact masks (<stem>_masks.npz, as the phantom writes them),
+per-case IoU from a confusion matrix (Shimotsu Table 2 form) and features of the true masks."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from oocyteseg.classes import LabelSet
+from oocyteseg.errors import OocytesegError
+from oocyteseg.inference.mask_store import iter_mask_chunks
+from oocyteseg.inference.sinks import FrameSampler
+from oocyteseg.morphometry.features import frame_features
+
+TRUTH_SUFFIX = "_masks.npz"
+
+
+def confusion_matrix(truth: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """(K, K) counts, rows = true class, columns = predicted class; labels >= K are ignored."""
+    t = truth.reshape(-1).astype(np.int64)
+    p = pred.reshape(-1).astype(np.int64)
+    keep = (t < num_classes) & (p < num_classes)
+    return np.bincount(t[keep] * num_classes + p[keep], minlength=num_classes ** 2).reshape(num_classes, num_classes)
+
+
+def iou_from_confusion(cm: np.ndarray) -> np.ndarray:
+    """IoU per class = TP / (TP + FP + FN); NaN for a class absent from both truth and prediction."""
+    tp = np.diag(cm).astype(float)
+    denom = cm.sum(0) + cm.sum(1) - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, tp / denom, math.nan)
+
+
+def find_truth(video: Path, case: str, truth: Path | None) -> Path | None:
+    """The ground-truth npz of a video: `truth` itself (a file), `<stem>_masks.npz` or `<case>_masks.npz`
+    in the `truth` folder (searched recursively), else `<stem>_masks.npz` next to the video."""
+    if truth is not None and truth.is_file():
+        return truth
+    names = [f"{video.stem}{TRUTH_SUFFIX}", f"{case}{TRUTH_SUFFIX}"]
+    if truth is not None:
+        if not truth.is_dir():
+            raise OocytesegError("ground truth not found", truth, "pass a <case>_masks.npz file or a folder of them")
+        for name in names:
+            hits = sorted(truth.rglob(name))
+            if hits:
+                return hits[0]
+        return None
+    candidate = video.parent / names[0]
+    return candidate if candidate.is_file() else None
+
+
+def load_truth(path: Path) -> np.ndarray:
+    """The (frames, H, W) uint8 masks of a ground-truth npz (key `masks`)."""
+    try:
+        with np.load(path) as z:
+            return z["masks"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise OocytesegError(f"unreadable ground-truth masks ({type(exc).__name__})", path,
+                             "pass an .npz with an array 'masks' of shape (frames, H, W)") from exc
+
+
+def score_case(mask_dir: Path, truth_path: Path, labels: LabelSet, case: str,
+               feature_fps: float = 1.0) -> tuple[np.ndarray, pd.DataFrame, int]:
+    """Confusion matrix over all analysed frames, features of the true masks sampled at `feature_fps`
+    (the seeds annotated one frame per second), and the number of frames scored."""
+    truth = load_truth(truth_path)
+    k = labels.num_classes
+    cm = np.zeros((k, k), np.int64)
+    rows, scored = [], 0
+    sampler = FrameSampler(feature_fps)
+    for index, times, masks in iter_mask_chunks(mask_dir):
+        for i, t, pred in zip(index, times, masks):
+            if i >= len(truth):
+                continue
+            gt = truth[i]
+            if gt.shape != pred.shape:
+                raise OocytesegError(f"ground truth is {gt.shape[1]}x{gt.shape[0]} but the video is "
+                                     f"{pred.shape[1]}x{pred.shape[0]}", truth_path, "pass the masks of this video")
+            cm += confusion_matrix(gt, pred, k)
+            scored += 1
+            if sampler.keep(float(t)):
+                rows.append({"case": case, "frame_index": int(i), "time_s": float(t), **frame_features(gt)})
+    return cm, pd.DataFrame(rows), scored
+
+
+def iou_table(confusions: dict[str, np.ndarray], labels: LabelSet) -> pd.DataFrame:
+    """Rows = cases then Average; columns = foreground classes then Average (Shimotsu Table 2)."""
+    names = list(labels.classes[1:])
+    table = pd.DataFrame({case: list(iou_from_confusion(cm)[1:]) for case, cm in confusions.items()},
+                         index=names).T
+    table["Average"] = table[names].mean(axis=1, skipna=True)
+    table.loc["Average"] = table.mean(axis=0, skipna=True)
+    return table
