@@ -1,0 +1,118 @@
+"""Benchmark every registered (non-tiny) model: size, FLOPs and CPU latency, torch eager vs ONNX Runtime.
+
+Prints a Markdown table. All numbers come from one run, so ratios between models are comparable
+even on a machine shared with other jobs (the load average before and after is printed).
+
+    PYTHONPATH=src python benchmarks/models.py                 # all models, 3 timed runs each
+    PYTHONPATH=src python benchmarks/models.py --models lraspp_mobilenet_v3 unet_small --repeats 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from oocyteseg.models import count_parameters, create_model, export_onnx, list_models
+
+SIZES = ((480, 640), (256, 256))
+
+
+def median_ms(run: Callable[[], object], repeats: int) -> float:
+    """Median wall time of `run` in milliseconds, after one untimed warm-up call."""
+    run()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def gflops(model: torch.nn.Module, h: int, w: int) -> float:
+    """Forward GFLOPs of one frame (conv/matmul ops; one multiply-add counts 2)."""
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, h, w))
+    return counter.get_total_flops() / 1e9
+
+
+def onnx_session(model: torch.nn.Module, folder: Path, h: int, w: int, threads: int):  # noqa: ANN201
+    import onnxruntime as ort
+
+    path = export_onnx(model, folder / f"model_{h}x{w}.onnx", h, w)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def bench_model(name: str, repeats: int, threads: int, num_classes: int) -> dict[str, object]:
+    """Parameters, GFLOPs and ms/frame (eager and ONNX Runtime) of one model at each size."""
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=num_classes).eval()
+    row: dict[str, object] = {"model": name, "params_M": count_parameters(model) / 1e6}
+    with tempfile.TemporaryDirectory() as tmp:
+        for h, w in SIZES:
+            x = torch.rand(1, 3, h, w)
+            row[f"gflops_{h}x{w}"] = gflops(model, h, w)
+            with torch.no_grad():
+                row[f"eager_ms_{h}x{w}"] = median_ms(lambda: model(x), repeats)
+            session = onnx_session(model, Path(tmp), h, w, threads)
+            feed = {"image": x.numpy()}
+            row[f"onnx_ms_{h}x{w}"] = median_ms(lambda: session.run(None, feed), repeats)
+            del session
+    return row
+
+
+def markdown(rows: list[dict[str, object]]) -> str:
+    """The results as a Markdown table."""
+    head = ["model", "params (M)"]
+    for h, w in SIZES:
+        head += [f"GFLOPs {h}x{w}", f"eager ms {h}x{w}", f"ONNX ms {h}x{w}"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [f"`{r['model']}`", f"{r['params_M']:.2f}"]
+        for h, w in SIZES:
+            cells += [f"{r[f'gflops_{h}x{w}']:.1f}", f"{r[f'eager_ms_{h}x{w}']:.0f}", f"{r[f'onnx_ms_{h}x{w}']:.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="*", default=list_models(include_tiny=False))
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median reported)")
+    parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime intra-op threads")
+    parser.add_argument("--num-classes", type=int, default=4)
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
+    started = datetime.datetime.now(datetime.timezone.utc)
+    rows = []
+    for name in args.models:
+        rows.append(bench_model(name, args.repeats, args.threads, args.num_classes))
+        print(f"done {name}", flush=True)
+    load_after = os.getloadavg()
+
+    print()
+    print(f"date: {started:%Y-%m-%d %H:%M} UTC; machine: {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs, no GPU; torch {torch.__version__}, {args.threads} threads, "
+          f"batch 1, {args.num_classes} classes, median of {args.repeats} runs after 1 warm-up")
+    print(f"load average (1/5/15 min) before: {np.round(load_before, 2).tolist()}, after: {np.round(load_after, 2).tolist()}")
+    print()
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
