@@ -16,6 +16,7 @@ from oocyteseg.errors import OocytesegError
 
 # One line per subcommand module (kept sorted by pipeline stage). Add yours here.
 COMMAND_MODULES: list[str] = [
+    "oocyteseg.cli.models_cmd",
 ]
 
 app = typer.Typer(
