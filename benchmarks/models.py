@@ -4,15 +4,19 @@ Prints a Markdown table. All numbers come from one run, so ratios between models
 even on a machine shared with other jobs (the load average before and after is printed).
 
     PYTHONPATH=src python benchmarks/models.py                 # all models, 3 timed runs each
-    PYTHONPATH=src python benchmarks/models.py --models lraspp_mobilenet_v3 unet_small --repeats 5
+    PYTHONPATH=src python benchmarks/models.py --models lraspp_mobilenet_v3 smanet:output_stride=16 --repeats 5
+
+A model may carry options as `name:key=value,key=value` (values parsed as Python literals).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime
 import os
 import platform
+import re
 import statistics
 import tempfile
 import time
@@ -56,11 +60,22 @@ def onnx_session(model: torch.nn.Module, folder: Path, h: int, w: int, threads: 
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def bench_model(name: str, repeats: int, threads: int, num_classes: int) -> dict[str, object]:
+def parse_spec(spec: str) -> tuple[str, dict[str, object]]:
+    """`"smanet:output_stride=16"` -> `("smanet", {"output_stride": 16})`."""
+    name, _, options = spec.partition(":")
+    kwargs: dict[str, object] = {}
+    for item in filter(None, re.split(r",(?=\w+=)", options)):
+        key, _, value = item.partition("=")
+        kwargs[key] = ast.literal_eval(value)
+    return name, kwargs
+
+
+def bench_model(spec: str, repeats: int, threads: int, num_classes: int) -> dict[str, object]:
     """Parameters, GFLOPs and ms/frame (eager and ONNX Runtime) of one model at each size."""
     torch.manual_seed(0)
-    model = create_model(name, num_classes=num_classes).eval()
-    row: dict[str, object] = {"model": name, "params_M": count_parameters(model) / 1e6}
+    name, kwargs = parse_spec(spec)
+    model = create_model(name, num_classes=num_classes, **kwargs).eval()
+    row: dict[str, object] = {"model": spec, "params_M": count_parameters(model) / 1e6}
     with tempfile.TemporaryDirectory() as tmp:
         for h, w in SIZES:
             x = torch.rand(1, 3, h, w)
@@ -90,7 +105,7 @@ def markdown(rows: list[dict[str, object]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="*", default=list_models(include_tiny=False))
+    parser.add_argument("--models", nargs="*", default=list_models(include_tiny=False), help="names[:key=value,...]")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement (median reported)")
     parser.add_argument("--threads", type=int, default=2, help="torch and ONNX Runtime intra-op threads")
     parser.add_argument("--num-classes", type=int, default=4)
