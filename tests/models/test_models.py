@@ -102,14 +102,9 @@ def test_checkpoint_round_trip(name: str, tmp_path: Path) -> None:
         assert torch.equal(model(x), loaded(x)), name
 
 
-@pytest.mark.parametrize("name", [n for n in list_models() if get_model_entry(n).tiny])
-def test_tiny_forward_backward_is_fast(name: str) -> None:
-    import time
-
-    model = create_model(name, num_classes=NUM_CLASSES).train()
-    x = torch.rand(2, 3, 64, 64)
-    model(x).sum().backward()  # warm-up (allocations)
-    start = time.perf_counter()
-    model(x).sum().backward()
-    # "well under a second" with headroom for a machine shared with other jobs
-    assert time.perf_counter() - start < 1.0, name
+@pytest.mark.parametrize("name", list_models(include_tiny=False))
+def test_tiny_twin_is_smaller(name: str) -> None:
+    # Speed is measured by `benchmarks/models.py --tiny` (no timed unit tests); here: it is smaller.
+    full = sum(p.numel() for p in create_model(name, NUM_CLASSES).parameters())
+    tiny = sum(p.numel() for p in create_model(f"{name}_tiny", NUM_CLASSES).parameters())
+    assert get_model_entry(f"{name}_tiny").tiny and tiny < full / 5, (name, tiny, full)

@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.frames_cmd",
     "oocyteseg.cli.labelme_cmd",
     "oocyteseg.cli.dataset_cmd",
+    "oocyteseg.cli.models_cmd",
     "oocyteseg.cli.train_cmd",
     "oocyteseg.cli.features_cmd",
     "oocyteseg.cli.synth_cmd",
