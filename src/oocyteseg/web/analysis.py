@@ -12,11 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from oocyteseg.classes import LabelSet, get_label_set
 from oocyteseg.errors import OocytesegError
 from oocyteseg.inference.mask_store import iter_masks
 from oocyteseg.inference.video_analysis import AnalyzeConfig
-from oocyteseg.io.images import write_mask
+from oocyteseg.io.images import read_image, write_mask
+from oocyteseg.io.video import VideoWriter
 from oocyteseg.reports.analysis import run_analysis as analyse_videos
 from oocyteseg.reports.html_report import build_report
 
@@ -34,6 +37,7 @@ def run_analysis(video_path: str | os.PathLike, model_path: str | os.PathLike, o
     the video cannot be analysed.
     """
     video_path, out = Path(video_path), Path(out_dir)
+    video_path = still_as_video(video_path, out)
 
     def on_frames(_what: str, done: int, total: int) -> None:
         progress(min(done / total, 0.99) if total else 0.0)
@@ -54,6 +58,25 @@ def run_analysis(video_path: str | os.PathLike, model_path: str | os.PathLike, o
         files["masks"] = masks_to_png(files["masks"], out / "masks_png", result.name, labels)
     progress(1.0)
     return {"summary": summary, "files": files}
+
+
+def still_as_video(path: Path, out: Path) -> Path:
+    """An image becomes a one-frame MP4 (same stem) so the video engine can analyse it; videos pass through."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im.verify()
+    except (UnidentifiedImageError, OSError):
+        return path  # not an image: the engine reads it as a video (or reports why it cannot)
+    image = read_image(path)
+    h, w = image.shape[:2]
+    if h % 2 or w % 2:  # 4:2:0 video needs even sizes: repeat the last row/column
+        image = np.pad(image, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+    target = out.parent / "still-as-video" / f"{path.stem}.mp4"  # outside the engine's output folder
+    with VideoWriter(target, fps=1.0, overwrite=True) as writer:
+        writer.write(image)
+    return target
 
 
 def masks_to_png(chunks: Path, folder: Path, case: str, labels: LabelSet) -> Path:
