@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -98,17 +97,18 @@ def stage_profile(video: Path, model: Path, out: Path, threads: int) -> dict[str
 
 
 _CHILD = """
-import json, sys
+import json, resource, sys
 from oocyteseg.inference import AnalyzeConfig
 from oocyteseg.reports.analysis import run_analysis
 o = run_analysis([sys.argv[1]], sys.argv[2], sys.argv[3], AnalyzeConfig(batch_size=4), backend="onnx",
                  threads=int(sys.argv[4]), overwrite=True)
-print(json.dumps({"frames": o.done[0].frames, "seconds": o.done[0].seconds}))
+print(json.dumps({"frames": o.done[0].frames, "seconds": o.done[0].seconds,
+                  "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
 def memory_run(video: Path, model: Path, out: Path, threads: int) -> dict:
-    """Analyse `video` in a child process; RSS sampled every 0.5 s, peak from getrusage (KiB -> MiB)."""
+    """Analyse `video` in a child process; RSS sampled every 0.5 s, the child's own peak from getrusage."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(video), str(model), str(out), str(threads)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -125,7 +125,7 @@ def memory_run(video: Path, model: Path, out: Path, threads: int) -> dict:
         raise RuntimeError(stderr[-2000:])
     result = json.loads(stdout.strip().splitlines()[-1])
     q = max(1, len(samples) // 4)
-    return {**result, "peak_mib": max(samples) if samples else float("nan"),
+    return {**result, "peak_mib": result["maxrss_mib"],
             "rss_first_quarter_mib": max(samples[:q]) if samples else float("nan"),
             "rss_last_quarter_mib": max(samples[-q:]) if samples else float("nan")}
 
@@ -190,10 +190,14 @@ def main() -> None:
         print(mem_rows[-1], flush=True)
 
     cmd = "PYTHONPATH=src python benchmarks/analyze.py " + " ".join(sys.argv[1:])
+    load = os.getloadavg()[0]
+    shared = (f" The CPU was shared with other jobs while this ran (load average {load:.1f} at the end on "
+              f"{os.cpu_count()} cores): numbers vary by +-30 % between runs; rerun on a quiet machine."
+              if load > (os.cpu_count() or 1) else "")
     weights = f"trained checkpoint {Path(args.fast_checkpoint).name}" if args.fast_checkpoint else "untrained weights"
     text = "\n".join([
         MARK_START, "## Video analysis (`oocyteseg analyze`)", "",
-        f"Measured {started} with `{cmd}` on {host}.",
+        f"Measured {started} with `{cmd}` on {host}.{shared}",
         f"Phantom 480x640 H.264 video, 24 fps; fast model with {weights}. frames/s = analysed frames / wall time "
         "of the whole analysis (decode, segmentation, features, temporal QC, mask chunks, features CSV+Parquet, "
         "overlay MP4, summary), model loading excluded.", "",
@@ -201,9 +205,9 @@ def main() -> None:
         *rows, "", "Each stage alone (ms per frame, ONNX Runtime 1 thread, first 48 frames):", "",
         "| stage | ms/frame |", "|---|---|", *prof_rows, "",
         "Memory of `analyze` (fast model, ONNX Runtime, 1 thread, overlay on) in a subprocess, against video length "
-        "(RSS sampled every 0.5 s; getrusage peak over all children: "
-        f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB):", "",
-        "| video | frames/s | max RSS, first quarter [MiB] | max RSS, last quarter [MiB] | max RSS [MiB] |",
+        "(RSS sampled every 0.5 s by the parent; peak = getrusage of the child itself). About 880 MiB of it is "
+        "the libraries the package imports (torch, torchvision, smp, ONNX Runtime, OpenCV, PyAV, pandas):", "",
+        "| video | frames/s | max RSS, first quarter [MiB] | max RSS, last quarter [MiB] | peak RSS [MiB] |",
         "|---|---|---|---|---|", *mem_rows, MARK_END])
     print(text)
     if args.doc:
