@@ -19,6 +19,7 @@ from typing import Any
 
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_json
+from oocyteseg.inference.memory import limit_allocator_growth
 from oocyteseg.inference.sinks import SinkFactory
 from oocyteseg.inference.video_analysis import AnalyzeConfig, VideoResult, analyze_video, probe_video
 
@@ -128,6 +129,7 @@ def analyze_videos(inputs: Sequence[str | Path], predictor: Any, out: str | Path
     Returns the outcome; failures are one-line messages, never raised.
     """
     out = Path(out)
+    limit_allocator_growth()  # flat memory over long videos (see inference/memory.py)
     jobs = select_shard(name_jobs(find_videos(inputs)), *shard)
     out.mkdir(parents=True, exist_ok=True)
     outcome = BatchOutcome(out)
