@@ -177,7 +177,7 @@ def main() -> None:
         size = ("480x640" if "deeplab" in label else f"{small[0]}x{small[1]}" if "small" in label
                 else f"{args.fast_size[0]}x{args.fast_size[1]}")
         label = label.split("@")[0]
-        rows.append(f"| {label} | {backend} | {size} | {threads} | {r['frames']} | {r['seconds']:.1f} | {r['fps']:.1f} |")
+        rows.append(f"| {label} | {backend} | {size} | {threads} | {r['frames']} | {r['seconds']:.1f} | {r['fps']:.3g} |")
         print(rows[-1], flush=True)
     profile = stage_profile(video, fast_onnx, work, threads=1)
     prof_rows = [f"| {k} | {v:.1f} |" for k, v in profile.items()]
@@ -208,8 +208,8 @@ def main() -> None:
         "| stage | ms/frame |", "|---|---|", *prof_rows, "",
         "Memory of `analyze` (fast model, ONNX Runtime, 1 thread, overlay on) in a subprocess, against video length "
         "(RSS sampled every 0.05 s by the parent). About 880 MiB of it is the libraries the package imports "
-        "(torch, torchvision, smp, ONNX Runtime, OpenCV, PyAV, pandas); the peak comes at the end, when the "
-        "features table is finished and pyarrow is imported to write the Parquet file:", "",
+        "(torch, torchvision, smp, ONNX Runtime, OpenCV, PyAV, pandas). RSS at 25/50/90 % of the run shows "
+        "whether memory grows with the frames processed:", "",
         "| video | frames/s | RSS at 25 % of the run [MiB] | at 50 % | at 90 % | peak [MiB] |",
         "|---|---|---|---|---|---|", *mem_rows, MARK_END])
     print(text)

@@ -121,6 +121,15 @@ def test_shards_split_the_sorted_list(tiny_phantom, tmp_path):
             parse_shard(bad)
 
 
+def test_output_folder_inside_the_input_folder_is_not_searched(tiny_phantom, tmp_path):
+    folder = tmp_path / "videos"
+    shutil.copytree(tiny_phantom / "icsi" / "case01", folder / "case01")
+    (folder / "runs" / "case01").mkdir(parents=True)
+    (folder / "runs" / "case01" / "overlay.mp4").write_bytes(b"")
+    assert [p.name for p in find_videos([folder], exclude=folder / "runs")] == ["case01.mp4"]
+    assert len(find_videos([folder])) == 2
+
+
 def test_shard_cli(tiny_phantom, tiny_checkpoint, tmp_path):
     assert main(["analyze", str(tiny_phantom / "icsi"), "--model", str(tiny_checkpoint), "--out", str(tmp_path),
                  "--shard", "2/2", "--no-overlay"]) == 0
