@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from oocyteseg.inference import AnalyzeConfig, export_checkpoint_onnx, load_predictor
-from oocyteseg.inference.video_analysis import frame_features
+from oocyteseg.morphometry.features import frame_features
 from oocyteseg.io.video import VideoWriter, iter_frames
 from oocyteseg.models import create_model, make_model_config, save_checkpoint
 from oocyteseg.phantom.dataset import case_seed

@@ -49,6 +49,7 @@ def test_every_output_is_written(analysed):
     assert summary["frames_analysed"] == FRAMES and summary["model"]["backend"] == "torch"
     labelme = sorted((case / "labelme").glob("*.json"))
     assert len(labelme) == 3 and all(p.with_suffix(".png").is_file() for p in labelme)  # 2 per s over 1.5 s
+    assert len(list((case / "labelme_masks").glob("*.png"))) == 3
     doc = json.loads(labelme[0].read_text())
     assert doc["imagePath"] == labelme[0].with_suffix(".png").name and doc["imageHeight"] == 96
     run = json.loads((analysed / "run.json").read_text())
