@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from oocyteseg.inference import AnalyzeConfig, export_checkpoint_onnx, load_predictor
-from oocyteseg.inference.video_analysis import frame_features
+from oocyteseg.morphometry.features import frame_features
 from oocyteseg.io.video import VideoWriter, iter_frames
 from oocyteseg.models import create_model, make_model_config, save_checkpoint
 from oocyteseg.phantom.dataset import case_seed
@@ -108,7 +107,11 @@ print(json.dumps({"frames": o.done[0].frames, "seconds": o.done[0].seconds}))
 
 
 def memory_run(video: Path, model: Path, out: Path, threads: int) -> dict:
-    """Analyse `video` in a child process; RSS sampled every 0.5 s, peak from getrusage (KiB -> MiB)."""
+    """Analyse `video` in a child process whose RSS the parent samples every 0.05 s (from /proc).
+
+    (getrusage's ru_maxrss is not used: on Linux a child started by fork+exec inherits the parent's
+    high-water mark, here the parent holding DeepLab.)
+    """
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(video), str(model), str(out), str(threads)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -119,15 +122,14 @@ def memory_run(video: Path, model: Path, out: Path, threads: int) -> dict:
             samples.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
         except (OSError, AttributeError):
             pass
-        time.sleep(0.5)
+        time.sleep(0.05)
     stdout, stderr = proc.communicate()
     if proc.returncode:
         raise RuntimeError(stderr[-2000:])
     result = json.loads(stdout.strip().splitlines()[-1])
-    q = max(1, len(samples) // 4)
-    return {**result, "peak_mib": max(samples) if samples else float("nan"),
-            "rss_first_quarter_mib": max(samples[:q]) if samples else float("nan"),
-            "rss_last_quarter_mib": max(samples[-q:]) if samples else float("nan")}
+    at = {q: samples[min(len(samples) - 1, int(q * len(samples)))] if samples else float("nan")
+          for q in (0.25, 0.5, 0.9)}
+    return {**result, "peak_mib": max(samples) if samples else float("nan"), "rss_at": at}
 
 
 def machine() -> str:
@@ -175,7 +177,7 @@ def main() -> None:
         size = ("480x640" if "deeplab" in label else f"{small[0]}x{small[1]}" if "small" in label
                 else f"{args.fast_size[0]}x{args.fast_size[1]}")
         label = label.split("@")[0]
-        rows.append(f"| {label} | {backend} | {size} | {threads} | {r['frames']} | {r['seconds']:.1f} | {r['fps']:.1f} |")
+        rows.append(f"| {label} | {backend} | {size} | {threads} | {r['frames']} | {r['seconds']:.1f} | {r['fps']:.3g} |")
         print(rows[-1], flush=True)
     profile = stage_profile(video, fast_onnx, work, threads=1)
     prof_rows = [f"| {k} | {v:.1f} |" for k, v in profile.items()]
@@ -186,14 +188,18 @@ def main() -> None:
         long_video = write_video(work / f"long-{int(seconds)}s.mp4", frames, int(seconds * 24))
         m = memory_run(long_video, fast_onnx, work / f"mem-{int(seconds)}", threads=1)
         mem_rows.append(f"| {seconds:.0f} s ({m['frames']} frames) | {m['frames'] / m['seconds']:.1f} | "
-                        f"{m['rss_first_quarter_mib']:.0f} | {m['rss_last_quarter_mib']:.0f} | {m['peak_mib']:.0f} |")
+                        + " | ".join(f"{m['rss_at'][q]:.0f}" for q in (0.25, 0.5, 0.9)) + f" | {m['peak_mib']:.0f} |")
         print(mem_rows[-1], flush=True)
 
     cmd = "PYTHONPATH=src python benchmarks/analyze.py " + " ".join(sys.argv[1:])
+    load = os.getloadavg()[0]
+    shared = (f" The CPU was shared with other jobs while this ran (load average {load:.1f} at the end on "
+              f"{os.cpu_count()} cores): numbers vary by +-30 % between runs; rerun on a quiet machine."
+              if load > (os.cpu_count() or 1) else "")
     weights = f"trained checkpoint {Path(args.fast_checkpoint).name}" if args.fast_checkpoint else "untrained weights"
     text = "\n".join([
         MARK_START, "## Video analysis (`oocyteseg analyze`)", "",
-        f"Measured {started} with `{cmd}` on {host}.",
+        f"Measured {started} with `{cmd}` on {host}.{shared}",
         f"Phantom 480x640 H.264 video, 24 fps; fast model with {weights}. frames/s = analysed frames / wall time "
         "of the whole analysis (decode, segmentation, features, temporal QC, mask chunks, features CSV+Parquet, "
         "overlay MP4, summary), model loading excluded.", "",
@@ -201,10 +207,11 @@ def main() -> None:
         *rows, "", "Each stage alone (ms per frame, ONNX Runtime 1 thread, first 48 frames):", "",
         "| stage | ms/frame |", "|---|---|", *prof_rows, "",
         "Memory of `analyze` (fast model, ONNX Runtime, 1 thread, overlay on) in a subprocess, against video length "
-        "(RSS sampled every 0.5 s; getrusage peak over all children: "
-        f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB):", "",
-        "| video | frames/s | max RSS, first quarter [MiB] | max RSS, last quarter [MiB] | max RSS [MiB] |",
-        "|---|---|---|---|---|", *mem_rows, MARK_END])
+        "(RSS sampled every 0.05 s by the parent). About 880 MiB of it is the libraries the package imports "
+        "(torch, torchvision, smp, ONNX Runtime, OpenCV, PyAV, pandas). RSS at 25/50/90 % of the run shows "
+        "whether memory grows with the frames processed:", "",
+        "| video | frames/s | RSS at 25 % of the run [MiB] | at 50 % | at 90 % | peak [MiB] |",
+        "|---|---|---|---|---|---|", *mem_rows, MARK_END])
     print(text)
     if args.doc:
         doc = Path(args.doc)

@@ -49,6 +49,7 @@ def test_every_output_is_written(analysed):
     assert summary["frames_analysed"] == FRAMES and summary["model"]["backend"] == "torch"
     labelme = sorted((case / "labelme").glob("*.json"))
     assert len(labelme) == 3 and all(p.with_suffix(".png").is_file() for p in labelme)  # 2 per s over 1.5 s
+    assert len(list((case / "labelme_masks").glob("*.png"))) == 3
     doc = json.loads(labelme[0].read_text())
     assert doc["imagePath"] == labelme[0].with_suffix(".png").name and doc["imageHeight"] == 96
     run = json.loads((analysed / "run.json").read_text())
@@ -119,6 +120,15 @@ def test_shards_split_the_sorted_list(tiny_phantom, tmp_path):
     for bad in ("0/2", "3/2", "x"):
         with pytest.raises(OocytesegError):
             parse_shard(bad)
+
+
+def test_output_folder_inside_the_input_folder_is_not_searched(tiny_phantom, tmp_path):
+    folder = tmp_path / "videos"
+    shutil.copytree(tiny_phantom / "icsi" / "case01", folder / "case01")
+    (folder / "runs" / "case01").mkdir(parents=True)
+    (folder / "runs" / "case01" / "overlay.mp4").write_bytes(b"")
+    assert [p.name for p in find_videos([folder], exclude=folder / "runs")] == ["case01.mp4"]
+    assert len(find_videos([folder])) == 2
 
 
 def test_shard_cli(tiny_phantom, tiny_checkpoint, tmp_path):

@@ -67,3 +67,13 @@ def test_load_predictor_backends_and_errors(tiny_checkpoint, tmp_path):
     (tmp_path / "bad.onnx").write_bytes(b"not onnx")
     with pytest.raises(OocytesegError, match="not a readable ONNX model"):
         OnnxPredictor(tmp_path / "bad.onnx")
+
+
+def test_lut_preprocessing_equals_training_normalisation():
+    from oocyteseg.data.dataset import image_to_tensor, resize_pair
+    from oocyteseg.inference.onnx_predictor import preprocess
+
+    image = np.random.default_rng(2).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+    ours = preprocess([image], (48, 64))[0]
+    ref = image_to_tensor(resize_pair(image, None, (48, 64))[0]).numpy()
+    assert np.abs(ours - ref).max() < 1e-6

@@ -19,6 +19,7 @@ from typing import Any
 
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_json
+from oocyteseg.inference.memory import limit_allocator_growth
 from oocyteseg.inference.sinks import SinkFactory
 from oocyteseg.inference.video_analysis import AnalyzeConfig, VideoResult, analyze_video, probe_video
 
@@ -47,13 +48,18 @@ class BatchOutcome:
     failed: list[tuple[VideoJob, str]] = field(default_factory=list)
 
 
-def find_videos(inputs: Sequence[str | Path]) -> list[Path]:
-    """Video files named directly, plus those found (recursively, by suffix) in named folders; sorted."""
+def find_videos(inputs: Sequence[str | Path], exclude: str | Path | None = None) -> list[Path]:
+    """Video files named directly, plus those found (recursively, by suffix) in named folders; sorted.
+
+    Files under `exclude` (the output folder: its overlay videos) are not searched.
+    """
     found: set[Path] = set()
+    skip = Path(exclude).resolve() if exclude is not None else None
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found.update(p.resolve() for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+            found.update(p.resolve() for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
+                         and not (skip is not None and p.resolve().is_relative_to(skip)))
         elif path.is_file():
             found.add(path.resolve())
         else:
@@ -128,7 +134,8 @@ def analyze_videos(inputs: Sequence[str | Path], predictor: Any, out: str | Path
     Returns the outcome; failures are one-line messages, never raised.
     """
     out = Path(out)
-    jobs = select_shard(name_jobs(find_videos(inputs)), *shard)
+    limit_allocator_growth()  # flat memory over long videos (see inference/memory.py)
+    jobs = select_shard(name_jobs(find_videos(inputs, exclude=out)), *shard)
     out.mkdir(parents=True, exist_ok=True)
     outcome = BatchOutcome(out)
     _record_run(out, command, config, model_info, shard, jobs)

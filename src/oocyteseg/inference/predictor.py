@@ -70,9 +70,22 @@ class TorchPredictor:
         return logits
 
     def predict(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
-        """Index masks (uint8, H x W) for a list of RGB uint8 images."""
+        """Index masks (uint8, H x W) for a list of RGB uint8 images (each keeps its own size).
+
+        Same arithmetic as `predict_logits` + argmax, with the CPU-cheap pre/post-processing shared
+        with `OnnxPredictor` (lookup-table normalisation, per-class bilinear upsampling, running max).
+        """
+        from oocyteseg.inference.onnx_predictor import logits_to_mask, normalisation_lut, preprocess
+
+        lut = normalisation_lut()
         masks: list[np.ndarray] = []
-        for i in range(0, len(images), batch_size):
-            logits = self.predict_logits(images[i:i + batch_size])
-            masks += list(logits.argmax(1).to(torch.uint8).cpu().numpy())
+        with torch.inference_mode():
+            for i in range(0, len(images), batch_size):
+                chunk = images[i:i + batch_size]
+                if self.size is None and len({im.shape[:2] for im in chunk}) > 1:  # native sizes differ
+                    masks += [self.predict([im], 1)[0] for im in chunk]
+                    continue
+                batch = torch.from_numpy(preprocess(chunk, self.size, lut=lut)).to(self.device)
+                logits = self.model(batch).float().cpu().numpy()
+                masks += [logits_to_mask(lg, *im.shape[:2]) for lg, im in zip(logits, chunk)]
         return masks

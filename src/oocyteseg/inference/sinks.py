@@ -18,7 +18,7 @@ import numpy as np
 
 from oocyteseg.classes import LabelSet
 from oocyteseg.io.atomic import write_json
-from oocyteseg.io.images import write_image
+from oocyteseg.io.images import write_image, write_mask
 from oocyteseg.io.labelme import mask_to_labelme
 from oocyteseg.io.video import VideoFrame
 from oocyteseg.inference.mask_store import MaskChunkWriter
@@ -80,7 +80,9 @@ class LabelmeSink:
     """Sampled frames as PNG plus a LabelMe JSON of the predicted mask, for correction by a person.
 
     Files: out_dir/labelme/<name>_f<frame:05d>_t<seconds:08.3f>.png/.json (the naming that
-    `oocyteseg features` and the phantom use, so corrected files go straight back into training).
+    `oocyteseg features` and the phantom use, so corrected files go straight back into training),
+    and the predicted index mask as out_dir/labelme_masks/<same stem>.png (kept out of the LabelMe
+    folder, which should hold only the images and their JSON).
     """
 
     def __init__(self, out_dir: Path, info: VideoInfo, fps: float = 1.0):
@@ -94,6 +96,7 @@ class LabelmeSink:
             return
         stem = f"{self.info.name}_f{frame.index:05d}_t{frame.time_s:08.3f}"
         write_image(self.folder / f"{stem}.png", frame.image, True)
+        write_mask(self.folder.parent / "labelme_masks" / f"{stem}.png", mask, list(self.info.labels.colors), True)
         doc = mask_to_labelme(mask, self.info.labels, f"{stem}.png",
                               flags={"predicted": True, "corrected": False})
         write_json(self.folder / f"{stem}.json", doc)

@@ -133,9 +133,9 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     pending: list[dict] = []
     shape: tuple[int, ...] = ()
     ok = False
+    stream = pipelined(_batches(video, FrameSampler(config.fps), config.batch_size),
+                       [segment, features], maxsize=config.queue_size, name=f"analyze-{name}")
     try:
-        stream = pipelined(_batches(video, FrameSampler(config.fps), config.batch_size),
-                           [segment, features], maxsize=config.queue_size, name=f"analyze-{name}")
         for batch, masks, rows in stream:
             shape = shape or masks[0].shape
             for frame, mask, row in zip(batch, masks, rows):
@@ -149,6 +149,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
                 progress(len(batch))
         ok = True
     finally:
+        stream.close()  # stops the pipeline's threads at once, also when a sink raised
         for sink in sinks:
             sink.close(ok)
     if pending:

@@ -45,8 +45,10 @@ def _finite(*values) -> bool:
 
 
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.45) -> None:
-    """White text with a dark outline (readable on any background)."""
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 3, cv2.LINE_AA)
+    """White text on a dark box (readable on any background)."""
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    x, y = org
+    cv2.rectangle(img, (x - 3, y - h - 3), (x + w + 3, y + base + 1), (20, 20, 20), -1)
     cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
 
 
