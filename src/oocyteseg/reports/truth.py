@@ -3,7 +3,6 @@ per-case IoU from a confusion matrix (Shimotsu Table 2 form) and features of the
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -11,27 +10,12 @@ import pandas as pd
 
 from oocyteseg.classes import LabelSet
 from oocyteseg.errors import OocytesegError
+from oocyteseg.evaluation.metrics import confusion_matrix, iou_from_confusion
 from oocyteseg.inference.mask_store import iter_mask_chunks
 from oocyteseg.inference.sinks import FrameSampler
 from oocyteseg.morphometry.features import frame_features
 
 TRUTH_SUFFIX = "_masks.npz"
-
-
-def confusion_matrix(truth: np.ndarray, pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """(K, K) counts, rows = true class, columns = predicted class; labels >= K are ignored."""
-    t = truth.reshape(-1).astype(np.int64)
-    p = pred.reshape(-1).astype(np.int64)
-    keep = (t < num_classes) & (p < num_classes)
-    return np.bincount(t[keep] * num_classes + p[keep], minlength=num_classes ** 2).reshape(num_classes, num_classes)
-
-
-def iou_from_confusion(cm: np.ndarray) -> np.ndarray:
-    """IoU per class = TP / (TP + FP + FN); NaN for a class absent from both truth and prediction."""
-    tp = np.diag(cm).astype(float)
-    denom = cm.sum(0) + cm.sum(1) - tp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, tp / denom, math.nan)
 
 
 def find_truth(video: Path, case: str, truth: Path | None) -> Path | None:
@@ -79,7 +63,7 @@ def score_case(mask_dir: Path, truth_path: Path, labels: LabelSet, case: str,
             if gt.shape != pred.shape:
                 raise OocytesegError(f"ground truth is {gt.shape[1]}x{gt.shape[0]} but the video is "
                                      f"{pred.shape[1]}x{pred.shape[0]}", truth_path, "pass the masks of this video")
-            cm += confusion_matrix(gt, pred, k)
+            cm += confusion_matrix(pred, gt, k).numpy()
             scored += 1
             if sampler.keep(float(t)):
                 rows.append({"case": case, "frame_index": int(i), "time_s": float(t), **frame_features(gt)})
