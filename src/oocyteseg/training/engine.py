@@ -53,7 +53,7 @@ RUN_FILES = ("config.yaml", "data.json", "checkpoints", "logs", "learning_curve.
 QUIET_WARNINGS = (".*exists and is not empty.*", ".*does not have many workers.*", ".*number of training batches.*",
                   ".*Checkpoint directory.*", ".*manual optimization and every_n_train_steps.*", ".*LeafSpec.*",
                   ".*weights_only.*", ".*limit_val_batches.*", ".*litlogger.*",
-                  ".*dataloader is not resumable.*")
+                  ".*dataloader is not resumable.*", ".*when logging on epoch level in distributed.*")
 
 
 @contextlib.contextmanager
@@ -84,6 +84,7 @@ class TrainResult:
     seconds: float  # wall-clock
     interrupted: bool = False
     cpu_seconds: float = 0.0  # CPU time of this (rank-0) process: comparable across loaded machines
+    rank: int = 0  # global rank of the process that returned this (DDP: outputs are written by rank 0)
 
 
 def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
@@ -214,7 +215,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
     best_score = float(best_cb.best_model_score) if best_path and best_cb.best_model_score is not None else None
     result = TrainResult(out_dir, out_dir / "model.pt", out_dir / "model-last.pt", out_dir / "learning_curve.csv",
                          out_dir / "learning_curve.png", best_score, int(trainer.global_step),
-                         time.time() - start, bool(trainer.interrupted), time.process_time() - cpu_start)
+                         time.time() - start, bool(trainer.interrupted), time.process_time() - cpu_start,
+                         trainer.global_rank)
     if trainer.global_rank != 0:
         return result
     labels = get_label_set(config.data.labelset)
