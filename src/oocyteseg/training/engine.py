@@ -53,7 +53,8 @@ RUN_FILES = ("config.yaml", "data.json", "checkpoints", "logs", "learning_curve.
 QUIET_WARNINGS = (".*exists and is not empty.*", ".*does not have many workers.*", ".*number of training batches.*",
                   ".*Checkpoint directory.*", ".*manual optimization and every_n_train_steps.*", ".*LeafSpec.*",
                   ".*weights_only.*", ".*limit_val_batches.*", ".*litlogger.*",
-                  ".*dataloader is not resumable.*", ".*when logging on epoch level in distributed.*")
+                  ".*dataloader is not resumable.*", ".*when logging on epoch level in distributed.*",
+                  ".*but have no `val_dataloader`.*")
 
 
 @contextlib.contextmanager
