@@ -49,7 +49,7 @@ def test_train_writes_a_complete_run(tiny_phantom, tmp_path):
     assert model(torch.zeros(1, 3, 48, 64)).shape == (1, 4, 48, 64)
     curve = pd.read_csv(result.metrics_csv)
     assert curve["step"].tolist() == [1, 2]
-    assert curve[["train_loss", "val_loss", "val_miou", "train_miou"]].notna().all().all()
+    assert curve[["train_loss", "val_loss", "val_miou", "train_miou", "val_iou_needle"]].notna().all().all()
     data = yaml.safe_load((run / "data.json").read_text())
     assert data["train_cases"] == ["case01", "case02"] and data["val_cases"] == ["case03"]
 
