@@ -4,12 +4,16 @@ Times full optimiser steps (forward, loss, backward, AdamW step) on random image
 after warm-up steps, with the project's loss. Prints a Markdown table.
 
     PYTHONPATH=src python benchmarks/training.py --size 240 320 --batch-size 4 --steps 5
-    PYTHONPATH=src python benchmarks/training.py --models unet_small lraspp_mobilenet_v3 --threads 2
+    PYTHONPATH=src python benchmarks/training.py --models unet_small --kwargs '{"base_channels": 8}' --threads 1
+
+"CPU s / step" is the process's CPU time per step: on a shared, loaded machine it stays comparable
+where wall-clock time does not.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import time
 
@@ -20,17 +24,17 @@ from oocyteseg.training.losses import create_loss
 
 
 def step_time(name: str, size: tuple[int, int], batch: int, steps: int, warmup: int, num_classes: int,
-              loss_name: str, device: str) -> tuple[float, int]:
-    """Median seconds per optimiser step, and the parameter count."""
+              loss_name: str, device: str, kwargs: dict | None = None) -> tuple[float, float, int]:
+    """Median wall seconds and median CPU seconds per optimiser step, and the parameter count."""
     torch.manual_seed(0)
-    model = create_model(name, num_classes).to(device).train()
+    model = create_model(name, num_classes, **(kwargs or {})).to(device).train()
     loss_fn = create_loss(loss_name).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     x = torch.randn(batch, 3, *size, device=device)
     y = torch.randint(0, num_classes, (batch, *size), device=device)
-    times = []
+    times, cpu = [], []
     for i in range(warmup + steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         loss = loss_fn(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -39,8 +43,10 @@ def step_time(name: str, size: tuple[int, int], batch: int, steps: int, warmup: 
             torch.cuda.synchronize()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     times.sort()
-    return times[len(times) // 2], count_parameters(model)
+    cpu.sort()
+    return times[len(times) // 2], cpu[len(cpu) // 2], count_parameters(model)
 
 
 def main() -> None:
@@ -54,21 +60,23 @@ def main() -> None:
     p.add_argument("--loss", default="ce+dice")
     p.add_argument("--threads", type=int, default=torch.get_num_threads())
     p.add_argument("--device", default="cpu")
+    p.add_argument("--kwargs", default="{}", help="JSON model options applied to every model, e.g. '{\"base_channels\": 8}'")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     models = a.models or list_models(include_tiny=False)
     print(f"# Training throughput: {a.size[0]}x{a.size[1]}, batch {a.batch_size}, loss {a.loss}, AdamW, "
           f"{a.steps} timed steps after {a.warmup} warm-up, device {a.device}, {a.threads} threads, "
-          f"{platform.processor() or platform.machine()}, torch {torch.__version__}\n")
-    print("| model | parameters (M) | s / step | images / s |")
-    print("|:---|---:|---:|---:|")
+          f"{platform.processor() or platform.machine()}, torch {torch.__version__}, model options {a.kwargs}\n")
+    print("| model | parameters (M) | s / step | CPU s / step | images / s |")
+    print("|:---|---:|---:|---:|---:|")
     for name in models:
         try:
-            sec, n = step_time(name, tuple(a.size), a.batch_size, a.steps, a.warmup, a.classes, a.loss, a.device)
+            sec, cpu, n = step_time(name, tuple(a.size), a.batch_size, a.steps, a.warmup, a.classes, a.loss,
+                                    a.device, json.loads(a.kwargs))
         except Exception as exc:  # a model that cannot run at this size is reported, not fatal
-            print(f"| {name} | - | failed: {type(exc).__name__}: {str(exc).splitlines()[0][:60]} | - |")
+            print(f"| {name} | - | failed: {type(exc).__name__}: {str(exc).splitlines()[0][:60]} | - | - |")
             continue
-        print(f"| {name} | {n / 1e6:.2f} | {sec:.3f} | {a.batch_size / sec:.1f} |", flush=True)
+        print(f"| {name} | {n / 1e6:.2f} | {sec:.3f} | {cpu:.3f} | {a.batch_size / sec:.2f} |", flush=True)
 
 
 if __name__ == "__main__":
