@@ -82,3 +82,21 @@ def test_state_dict_that_does_not_fit_the_config_is_reported(tmp_path: Path) -> 
     save_checkpoint(tmp_path / "m.pt", model, config)
     with pytest.raises(OocytesegError, match="does not match"):
         load_checkpoint(tmp_path / "m.pt")
+
+
+def test_unknown_model_or_option_in_a_checkpoint_is_reported(tmp_path: Path) -> None:
+    model, config = _trained_like()
+    path = save_checkpoint(tmp_path / "m.pt", model, config)
+    payload = torch.load(path, weights_only=True)
+    payload["model_config"]["kwargs"] = {"future_option": 1}
+    torch.save(payload, tmp_path / "future.pt")
+    with pytest.raises(OocytesegError, match="future.pt.*future_option"):
+        load_checkpoint(tmp_path / "future.pt")
+    payload["model_config"] = {"name": "renamed_net", "num_classes": 3, "in_channels": 3, "kwargs": {}}
+    torch.save(payload, tmp_path / "renamed.pt")
+    with pytest.raises(OocytesegError, match="renamed_net"):
+        load_checkpoint(tmp_path / "renamed.pt")
+    del payload["model_config"]
+    torch.save(payload, tmp_path / "damaged.pt")
+    with pytest.raises(OocytesegError, match="lacks its model config"):
+        load_checkpoint(tmp_path / "damaged.pt")

@@ -17,6 +17,7 @@ from oocyteseg.errors import OocytesegError
 # One line per subcommand module (kept sorted by pipeline stage). Add yours here.
 COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.phantom_cmd",
+    "oocyteseg.cli.models_cmd",
     "oocyteseg.cli.train_cmd",
 ]
 

@@ -4,8 +4,9 @@
     >>> model = create_model("unet_small_tiny", num_classes=4)
 """
 
-from oocyteseg.models import lraspp, unet_resnet, unet_small  # noqa: F401  (registers the builders)
+from oocyteseg.models import deeplab, lraspp, smanet, unet_resnet, unet_small  # noqa: F401  (registers the builders)
 from oocyteseg.models.checkpoint import load_checkpoint, make_model_config, read_checkpoint, save_checkpoint
+from oocyteseg.models.onnx_export import export_onnx
 from oocyteseg.models.registry import (
     ModelEntry,
     build_model,
@@ -23,6 +24,7 @@ __all__ = [
     "build_model",
     "count_parameters",
     "create_model",
+    "export_onnx",
     "get_model_entry",
     "list_models",
     "load_backbone_weights",

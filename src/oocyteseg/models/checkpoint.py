@@ -106,6 +106,11 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             path,
             fix="use the oocyteseg release that wrote it",
         )
+    config = payload.get("model_config")
+    if not isinstance(config, dict) or not {"name", "num_classes", "in_channels", "kwargs"} <= set(config) or not isinstance(
+        payload.get("state_dict"), dict
+    ):
+        raise OocytesegError("checkpoint lacks its model config or weights (damaged file)", path, fix="re-save it")
     return payload
 
 
@@ -118,11 +123,17 @@ def load_checkpoint(
     try:
         model = build_model(config["name"], config["num_classes"], config["in_channels"], **config["kwargs"])
         model.load_state_dict(payload["state_dict"])
-    except (KeyError, RuntimeError, TypeError) as exc:
+    except (KeyError, RuntimeError, TypeError, OocytesegError) as exc:
+        if isinstance(exc, OocytesegError):
+            reason = exc.message
+        elif isinstance(exc, KeyError) and exc.args:
+            reason = str(exc.args[0])
+        else:
+            reason = str(exc).splitlines()[0]
         raise OocytesegError(
-            f"checkpoint does not match model {config.get('name')!r}: {str(exc).splitlines()[0]}",
+            f"checkpoint does not match model {config['name']!r}: {reason}",
             path,
             fix="use the oocyteseg version that wrote it",
         ) from exc
     model.to(map_location).eval()
-    return model, config, payload["extra"]
+    return model, config, payload.get("extra") or {}

@@ -61,13 +61,13 @@ def _no_backbone(name: str, backbone_weights: str | os.PathLike | None) -> None:
         )
 
 
-@register_model("unet_small", description="plain U-Net, 16-32-64-128-256 channels, no backbone - fast CPU model")
+@register_model("unet_small", description="plain U-Net, 8-16-32-64-128 channels, no backbone - fast CPU model")
 def unet_small(
     *,
     num_classes: int,
     in_channels: int = 3,
     backbone_weights: str | os.PathLike | None = None,
-    base_channels: int = 16,
+    base_channels: int = 8,
     depth: int = 4,
 ) -> nn.Module:
     """Small U-Net trained from scratch; `base_channels` and `depth` set its size."""
