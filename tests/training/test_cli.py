@@ -65,6 +65,14 @@ def test_cv_leave_one_case_out_is_resumable(tiny_config_file, tiny_phantom, tmp_
     assert main(args) == 0
     assert (out / "fold-00" / "model.pt").stat().st_mtime_ns == stamp
     assert json.loads((out / "splits.json").read_text()) == splits
+    # an unfinished fold (no done.json) is continued only when asked to
+    (out / "fold-01" / "done.json").unlink()
+    capsys.readouterr()
+    assert main(args) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert main([*args, "--resume"]) == 0
+    assert (out / "fold-01" / "done.json").is_file()
+    assert (out / "fold-00" / "model.pt").stat().st_mtime_ns == stamp
     # ... and refuses data whose cases no longer match the splits
     df = pd.read_csv(tiny_phantom)
     df = df[df["case"].isin(["case01", "case02"])]
