@@ -98,6 +98,7 @@ class TrainerConfig(_Strict):
     log_every_n_steps: int = Field(50, ge=1)
     checkpoint_every_n_steps: int = Field(500, ge=1)
     deterministic: bool = False
+    cpu_threads: int | None = Field(None, ge=1)  # torch intra-op threads; None = torch's default (all cores)
 
 
 class TrainConfig(_Strict):
@@ -159,7 +160,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | None) -> dict[st
 
 
 def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
-    """Make relative data/model paths of a config file relative to the file's folder... unless they exist as given."""
+    """Relative paths that do not exist from the current folder but do from the config file's folder: use the latter."""
     def fix(p: Any) -> Any:
         if p is None or not isinstance(p, str | os.PathLike):
             return p

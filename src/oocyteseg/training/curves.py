@@ -30,7 +30,7 @@ def metrics_files(log_dir: str | os.PathLike) -> list[Path]:
 
 
 def read_lightning_metrics(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> pd.DataFrame:
-    """One row per step with columns step + COLUMNS values (NaN where not logged at that step).
+    """One row per step: step, COLUMNS, then val_iou_<class> per class (NaN where not logged at that step).
 
     Several files (the parts of a resumed run) are read in order; a step logged twice (after the last
     checkpoint, before an interruption) keeps its latest value.
@@ -38,17 +38,16 @@ def read_lightning_metrics(paths: str | os.PathLike | Sequence[str | os.PathLike
     files = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     df = pd.concat([pd.read_csv(p) for p in files], ignore_index=True)
     out = pd.DataFrame({"step": df["step"].astype(int)})
-    for src, dst in COLUMNS.items():
+    columns = {**COLUMNS, **{c: "val_iou_" + c.removeprefix("val/IoU_") for c in df.columns if c.startswith("val/IoU_")}}
+    for src, dst in columns.items():
         for name in (src, f"{src}_epoch", f"{src}_step"):
             if name in df.columns:
                 out[dst] = df[name].combine_first(out[dst]) if dst in out else df[name]
     for dst in COLUMNS.values():
         if dst not in out:
             out[dst] = float("nan")
-    # Lightning logs at the step counter *before* the increment; shift so step = optimiser steps done.
-    out["step"] += 1
     out = out.groupby("step", as_index=False).last()
-    return out[["step", *COLUMNS.values()]]
+    return out[["step", *columns.values()]]
 
 
 def plot_curves(curves: pd.DataFrame, path: str | os.PathLike, title: str = "", overwrite: bool = True) -> Path:

@@ -73,6 +73,7 @@ class SegmentationModule(L.LightningModule):
         self.criterion = create_loss(lc.name, class_weights=class_weights, term_weights=lc.term_weights,
                                      focal_gamma=lc.focal_gamma, dice_smooth=lc.dice_smooth)
         self.num_classes = self.model_config["num_classes"]
+        self.class_names = list(get_label_set(self.cfg.data.labelset).classes)
         self.register_buffer("train_cm", torch.zeros(self.num_classes, self.num_classes, dtype=torch.long),
                              persistent=False)
         self.register_buffer("val_cm", torch.zeros_like(self.train_cm), persistent=False)
@@ -101,6 +102,7 @@ class SegmentationModule(L.LightningModule):
         self.log("train/loss", loss, prog_bar=True, batch_size=n)
         self.log("train/mIoU", nanmean(iou_from_confusion(self.train_cm)[1:]), batch_size=n)
         self.log("lr", lr, batch_size=n)
+        self.log("step", float(self.global_step), batch_size=n)  # x-axis = optimiser steps done (survives resume)
         if self.global_step % self.trainer.log_every_n_steps == 0:
             self.train_cm.zero_()
 
@@ -112,8 +114,12 @@ class SegmentationModule(L.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         cm = self.trainer.strategy.reduce(self.val_cm.clone(), reduce_op="sum")
-        self.log("val/mIoU", nanmean(iou_from_confusion(cm)[1:]), prog_bar=True)
+        iou = iou_from_confusion(cm)
+        self.log("val/mIoU", nanmean(iou[1:]), prog_bar=True)
+        for name, value in zip(self.class_names[1:], iou[1:]):
+            self.log(f"val/IoU_{name}", float(value))
         self.log("val/accuracy", pixel_accuracy(cm))
+        self.log("step", float(self.global_step))
         self.val_cm.zero_()
 
     def configure_optimizers(self) -> dict:
