@@ -41,11 +41,11 @@ class DemoSettings:
     seconds: float = 6.0
     label_fps: float = 4.0
     seed: int = 0
-    model: str = "lraspp_mobilenet_v3"
+    model: str = "unet_small"  # the fast CPU preset (configs/fast-cpu.yaml, docs/training.md)
     height: int = 240  # training / inference resolution (frames are 480x640)
     width: int = 320
-    steps: int = 400
-    batch_size: int = 8
+    steps: int = 300
+    batch_size: int = 4
     lr: float = 3e-3
     loss: str = "ce+dice"
     frame_height: int = 480
@@ -71,7 +71,7 @@ def train_config(s: DemoSettings, manifest: Path, held_out: str) -> dict:
         "optim": {"name": "adamw", "lr": s.lr, "weight_decay": 1e-4, "batch_size": s.batch_size,
                   "max_steps": s.steps, "scheduler": "onecycle"},
         "loss": {"name": s.loss, "class_weights": "median_frequency"},
-        "augment": "andreini+photometric",
+        "augment": "photometric",
         "trainer": {"accelerator": "auto", "devices": 1, "val_every_n_steps": max(1, s.steps // 2),
                     "log_every_n_steps": max(1, min(25, s.steps // 4)),
                     "checkpoint_every_n_steps": max(1, s.steps // 2)},
