@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.dataset_cmd",
     "oocyteseg.cli.train_cmd",
     "oocyteseg.cli.features_cmd",
+    "oocyteseg.cli.synth_cmd",
     "oocyteseg.cli.demo_cmd",
 ]
 

@@ -1,0 +1,106 @@
+"""pix2pix networks: a U-Net generator (label map -> RGB) and a conditional PatchGAN discriminator."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from oocyteseg.synth.config import DiscriminatorConfig, GeneratorConfig
+
+
+def one_hot(mask: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """(N, H, W) integer label map -> (N, C, H, W) float one-hot."""
+    return F.one_hot(mask.long(), num_classes).permute(0, 3, 1, 2).float()
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=True)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    return nn.Identity()
+
+
+class UNetGenerator(nn.Module):
+    """pix2pix U-Net: 4x4 stride-2 convolutions down, transposed convolutions up, skip connections.
+
+    Any input size works: the input is padded to a multiple of 2^depth and the output cropped back.
+    The output is RGB in [-1, 1] (tanh).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int = 3, *, base_width: int = 16, depth: int = 6,
+                 max_width: int = 128, norm: str = "instance", dropout: float = 0.0):
+        super().__init__()
+        self.depth = depth
+        widths = [min(base_width * 2**i, max_width) for i in range(depth)]
+        self.down = nn.ModuleList()
+        prev = in_channels
+        for i, w in enumerate(widths):
+            layers: list[nn.Module] = [nn.Conv2d(prev, w, 4, 2, 1, bias=norm != "batch" or i == 0)]
+            # no norm on the outermost and innermost levels (the innermost may be 1x1)
+            if 0 < i < depth - 1:
+                layers.append(_norm(norm, w))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            self.down.append(nn.Sequential(*layers))
+            prev = w
+        self.up = nn.ModuleList()
+        for i in reversed(range(depth)):
+            skip = widths[i - 1] if i > 0 else 0
+            in_w = widths[i] if i == depth - 1 else widths[i] * 2
+            if i == 0:
+                layers = [nn.ConvTranspose2d(in_w, out_channels, 4, 2, 1), nn.Tanh()]
+            else:
+                layers = [nn.ConvTranspose2d(in_w, skip, 4, 2, 1, bias=norm != "batch"), _norm(norm, skip)]
+                if dropout > 0 and i >= depth - 3:  # pix2pix: dropout on the three innermost decoder levels
+                    layers.append(nn.Dropout(dropout))
+                layers.append(nn.ReLU(inplace=True))
+            self.up.append(nn.Sequential(*layers))
+
+    @classmethod
+    def from_config(cls, in_channels: int, cfg: GeneratorConfig) -> UNetGenerator:
+        return cls(in_channels, 3, base_width=cfg.base_width, depth=cfg.depth, max_width=cfg.max_width,
+                   norm=cfg.norm, dropout=cfg.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-2:]
+        multiple = 2**self.depth
+        pad_h, pad_w = (-height) % multiple, (-width) % multiple
+        if pad_h or pad_w:
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        skips = []
+        for block in self.down:
+            x = block(x)
+            skips.append(x)
+        skips.pop()  # the innermost output is the decoder's input, not a skip
+        for block in self.up:
+            x = block(x)
+            if skips:
+                x = torch.cat([x, skips.pop()], dim=1)
+        return x[..., :height, :width]
+
+
+class PatchDiscriminator(nn.Module):
+    """pix2pix PatchGAN: scores overlapping patches of cat(label map, image) as real or fake (logits)."""
+
+    def __init__(self, in_channels: int, *, base_width: int = 16, n_layers: int = 3, max_width: int = 128,
+                 norm: str = "instance"):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Conv2d(in_channels, base_width, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
+        prev = base_width
+        for i in range(1, n_layers + 1):
+            w = min(base_width * 2**i, max_width)
+            stride = 2 if i < n_layers else 1
+            layers += [nn.Conv2d(prev, w, 4, stride, 1, bias=norm != "batch"), _norm(norm, w),
+                       nn.LeakyReLU(0.2, inplace=True)]
+            prev = w
+        layers.append(nn.Conv2d(prev, 1, 4, 1, 1))
+        self.net = nn.Sequential(*layers)
+
+    @classmethod
+    def from_config(cls, in_channels: int, cfg: DiscriminatorConfig) -> PatchDiscriminator:
+        return cls(in_channels, base_width=cfg.base_width, n_layers=cfg.n_layers, max_width=cfg.max_width,
+                   norm=cfg.norm)
+
+    def forward(self, label_map: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([label_map, image], dim=1))
