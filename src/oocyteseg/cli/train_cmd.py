@@ -30,6 +30,8 @@ def train_command(
     cfg = load_config(config, overrides)
     out = out or Path("runs/train") / config.stem
     result = train(cfg, out, overwrite=overwrite, resume=resume, progress=progress)
+    if result.rank != 0:  # DDP: one summary, from the process that wrote the outputs
+        return
     best = "n/a (no validation data)" if result.best_val_miou is None else f"{result.best_val_miou:.4f}"
     Console().print(f"trained {result.steps} steps in {result.seconds:.0f} s; best val mIoU {best}\n"
                     f"model: [bold]{result.model_path}[/] (last step: {result.last_model_path})\n"
@@ -57,6 +59,8 @@ def cv_command(
 
     cfg = load_config(config, overrides)
     result = cross_validate(cfg, folds, out, resume=resume, overwrite=overwrite, progress=progress, device=device)
+    if result.rank != 0:
+        return
     console = Console()
     console.print(result.table_md.read_text())
     console.print(f"cross-validation ({len(result.splits.folds)} folds) written to [bold]{result.out_dir}[/]: "
@@ -71,10 +75,16 @@ def evaluate_command(
     batch_size: int = typer.Option(4, help="Images per forward pass."),
     device: str = typer.Option("cpu", help="cpu or cuda."),
     overwrite: bool = typer.Option(False, help="Replace existing outputs in --out."),
+    name: str = typer.Option("Real", help="Regime name of CHECKPOINT in the regime table (with --compare)."),
+    compare: list[str] = typer.Option(None, "--compare", help="Another regime NAME=MODEL.pt for the Andreini-style "
+                                      "table regimes.csv/.md (repeatable)."),
 ) -> None:
     """Evaluate a model: confusion matrices per case and overall -> accuracy, IoU, Dice tables.
 
     Example: oocyteseg evaluate runs/fast/model.pt runs/phantom/manifest.csv --out runs/fast/eval --cases case06
+
+    Regimes: oocyteseg evaluate runs/real/model.pt DATA --compare Synthetic=runs/syn/model.pt
+    --compare "Real + Synthetic"=runs/ft/model.pt --cases incl019 ...
     """
     from oocyteseg.evaluation.evaluate import evaluate_checkpoint, write_evaluation
     from oocyteseg.io.atomic import check_writable
@@ -88,6 +98,20 @@ def evaluate_command(
     m = result.overall_metrics()
     console = Console()
     console.print(paths["table_md"].read_text())
+    if compare:
+        from oocyteseg.errors import OocytesegError
+        from oocyteseg.evaluation.regimes import compare_regimes, write_regime_table
+
+        regimes = {name: checkpoint}
+        for item in compare:
+            key, sep, path = item.partition("=")
+            if not sep:
+                raise OocytesegError(f"--compare {item!r} is not NAME=MODEL.pt", fix="e.g. --compare Synthetic=runs/syn/model.pt")
+            regimes[key] = Path(path)
+        table = compare_regimes(regimes, data, cases=cases or None, batch_size=batch_size, device=device)
+        csv, md = write_regime_table(table, out, overwrite=overwrite)
+        console.print(md.read_text())
+        paths.update({"regimes_csv": csv, "regimes_md": md})
     console.print(f"overall: accuracy {m['accuracy']:.4f}, mean IoU {m['mean_iou']:.4f} (foreground), "
                   f"{m['mean_iou_all']:.4f} (all classes), mean Dice {m['mean_dice']:.4f}\n"
                   f"written to [bold]{out}[/]: {', '.join(p.name for p in paths.values())}")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from lightning.pytorch.utilities import rank_zero_only
 
 from oocyteseg.classes import get_label_set
 from oocyteseg.data.splits import Fold, Splits
@@ -42,6 +43,7 @@ class CVResult:
     table_md: Path
     overall: dict[str, float]  # metrics of the summed confusion matrix of every test pixel
     case_cms: dict[str, np.ndarray]
+    rank: int = 0  # DDP: only rank 0's result holds the tables
 
 
 def evaluate_fold(config: TrainConfig, fold: Fold, fold_path: Path, batch_size: int = 4,
@@ -76,7 +78,11 @@ def cross_validate(config: TrainConfig, folds: str | int, out_dir: str | os.Path
     out_dir = Path(out_dir)
     case_cms: dict[str, np.ndarray] = {}
 
+    rank0 = rank_zero_only.rank == 0  # DDP: every rank trains, rank 0 evaluates and writes the tables
+
     def on_fold(fold: Fold, path: Path) -> None:
+        if not rank0:
+            return
         if overwrite:
             (path / TEST_DIR / "overall.json").unlink(missing_ok=True)
         case_cms.update(evaluate_fold(config, fold, path, config.optim.batch_size, device))
@@ -84,6 +90,9 @@ def cross_validate(config: TrainConfig, folds: str | int, out_dir: str | os.Path
     splits = train_folds(config, folds, out_dir, resume=resume, overwrite=overwrite, progress=progress,
                          on_fold=on_fold)
     names = list(get_label_set(config.data.labelset).classes)
+    if not rank0:
+        return CVResult(out_dir, splits, pd.DataFrame(), out_dir / "per_case_iou.csv", out_dir / "per_case_iou.md",
+                        {}, {}, rank=rank_zero_only.rank)
     ordered = {c: case_cms[c] for c in splits.cases if c in case_cms}
     table = per_case_iou_table(ordered, names)
     total = np.sum(list(ordered.values()), axis=0)

@@ -98,6 +98,7 @@ class TrainerConfig(_Strict):
     log_every_n_steps: int = Field(50, ge=1)
     checkpoint_every_n_steps: int = Field(500, ge=1)
     deterministic: bool = False
+    cpu_threads: int | None = Field(None, ge=1)  # torch intra-op threads; None = torch's default (all cores)
 
 
 class TrainConfig(_Strict):

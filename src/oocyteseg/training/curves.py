@@ -45,8 +45,6 @@ def read_lightning_metrics(paths: str | os.PathLike | Sequence[str | os.PathLike
     for dst in COLUMNS.values():
         if dst not in out:
             out[dst] = float("nan")
-    # Lightning logs at the step counter *before* the increment; shift so step = optimiser steps done.
-    out["step"] += 1
     out = out.groupby("step", as_index=False).last()
     return out[["step", *COLUMNS.values()]]
 

@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from lightning.pytorch.utilities import rank_zero_only
+
 from oocyteseg.data.splits import Fold, Splits, reuse_or_make_splits
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_json
@@ -58,7 +60,8 @@ def train_fold(config: TrainConfig, fold: Fold, out_dir: str | os.PathLike, *, r
     if (d / DONE).is_file() and not overwrite:
         return d
     started = (d / "checkpoints" / "last.ckpt").is_file()
-    if d.exists() and any(d.iterdir()) and not (resume and started) and not overwrite:
+    rank0 = rank_zero_only.rank == 0  # DDP: only rank 0 checks and writes the fold's files
+    if rank0 and d.exists() and any(d.iterdir()) and not (resume and started) and not overwrite:
         raise OocytesegError(f"fold {fold.index} was started but did not finish", d,
                              "pass --resume to continue it or --overwrite to restart it")
     result = train(fold_config(config, fold), d, overwrite=overwrite or not started,
@@ -66,6 +69,8 @@ def train_fold(config: TrainConfig, fold: Fold, out_dir: str | os.PathLike, *, r
                    progress=progress)
     if result.interrupted:
         raise OocytesegError(f"fold {fold.index} was interrupted", d, "re-run with --resume")
+    if not rank0:
+        return d
     write_json(d / DONE, {"fold": fold.index, "train": list(fold.train), "test": list(fold.test),
                           "steps": result.steps, "best_val_miou": result.best_val_miou,
                           "seconds": round(result.seconds, 1)})

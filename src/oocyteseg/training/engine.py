@@ -53,7 +53,7 @@ RUN_FILES = ("config.yaml", "data.json", "checkpoints", "logs", "learning_curve.
 QUIET_WARNINGS = (".*exists and is not empty.*", ".*does not have many workers.*", ".*number of training batches.*",
                   ".*Checkpoint directory.*", ".*manual optimization and every_n_train_steps.*", ".*LeafSpec.*",
                   ".*weights_only.*", ".*limit_val_batches.*", ".*litlogger.*",
-                  ".*dataloader is not resumable.*")
+                  ".*dataloader is not resumable.*", ".*when logging on epoch level in distributed.*")
 
 
 @contextlib.contextmanager
@@ -81,8 +81,10 @@ class TrainResult:
     curve_png: Path
     best_val_miou: float | None
     steps: int
-    seconds: float
+    seconds: float  # wall-clock
     interrupted: bool = False
+    cpu_seconds: float = 0.0  # CPU time of this (rank-0) process: comparable across loaded machines
+    rank: int = 0  # global rank of the process that returned this (DDP: outputs are written by rank 0)
 
 
 def _flatten(d: dict, prefix: str = "") -> dict[str, object]:
@@ -160,7 +162,8 @@ def _make_trainer(config: TrainConfig, out_dir: Path, progress: bool, has_val: b
         val_check_interval=min(t.val_every_n_steps, config.optim.max_steps) if has_val else None,
         check_val_every_n_epoch=None if has_val else 1, limit_val_batches=1.0 if has_val else 0,
         num_sanity_val_steps=0, log_every_n_steps=t.log_every_n_steps, deterministic=t.deterministic,
-        logger=CSVLogger(out_dir, name="logs", version=""), callbacks=cbs, default_root_dir=out_dir,
+        logger=CSVLogger(out_dir, name="logs", version="", flush_logs_every_n_steps=t.log_every_n_steps),
+        callbacks=cbs, default_root_dir=out_dir,
         enable_progress_bar=False, enable_model_summary=False,
     )
 
@@ -184,8 +187,10 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
         progress: show a progress bar (rank 0).
         callbacks: extra Lightning callbacks (tests use one to stop a run half way).
     """
-    start = time.time()
+    start, cpu_start = time.time(), time.process_time()
     out_dir = Path(out_dir)
+    if config.trainer.cpu_threads:
+        torch.set_num_threads(config.trainer.cpu_threads)
     rank0 = rank_zero_only.rank == 0
     ckpt_path = _prepare_run_dir(config, out_dir, overwrite, resume) if rank0 else (
         out_dir / "checkpoints" / "last.ckpt" if resume else None)
@@ -210,7 +215,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
     best_score = float(best_cb.best_model_score) if best_path and best_cb.best_model_score is not None else None
     result = TrainResult(out_dir, out_dir / "model.pt", out_dir / "model-last.pt", out_dir / "learning_curve.csv",
                          out_dir / "learning_curve.png", best_score, int(trainer.global_step),
-                         time.time() - start, bool(trainer.interrupted))
+                         time.time() - start, bool(trainer.interrupted), time.process_time() - cpu_start,
+                         trainer.global_rank)
     if trainer.global_rank != 0:
         return result
     labels = get_label_set(config.data.labelset)
@@ -221,6 +227,6 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
             {**extra, "step": result.steps, "selected": "best val mIoU" if best_path else "last",
              "best_val_miou": best_score})
     write_curves(out_dir / "logs", out_dir, title=f"{config.model.name} ({out_dir.name})")
-    result.seconds = time.time() - start
+    result.seconds, result.cpu_seconds = time.time() - start, time.process_time() - cpu_start
     write_json(out_dir / "result.json", {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()})
     return result

@@ -101,6 +101,7 @@ class SegmentationModule(L.LightningModule):
         self.log("train/loss", loss, prog_bar=True, batch_size=n)
         self.log("train/mIoU", nanmean(iou_from_confusion(self.train_cm)[1:]), batch_size=n)
         self.log("lr", lr, batch_size=n)
+        self.log("step", float(self.global_step), batch_size=n)  # x-axis = optimiser steps done (survives resume)
         if self.global_step % self.trainer.log_every_n_steps == 0:
             self.train_cm.zero_()
 
@@ -114,6 +115,7 @@ class SegmentationModule(L.LightningModule):
         cm = self.trainer.strategy.reduce(self.val_cm.clone(), reduce_op="sum")
         self.log("val/mIoU", nanmean(iou_from_confusion(cm)[1:]), prog_bar=True)
         self.log("val/accuracy", pixel_accuracy(cm))
+        self.log("step", float(self.global_step))
         self.val_cm.zero_()
 
     def configure_optimizers(self) -> dict:
