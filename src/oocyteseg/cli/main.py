@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.features_cmd",
     "oocyteseg.cli.synth_cmd",
     "oocyteseg.cli.demo_cmd",
+    "oocyteseg.cli.experiment_cmd",
 ]
 
 app = typer.Typer(
