@@ -88,6 +88,8 @@ def andreini(
     data: Path | None = typer.Option(None, "--data", help="manifest of inclusion close-ups (default: the phantom's)"),
     budget: float = typer.Option(0.02, "--budget", min=1e-7, help="steps per regime = 5,000 x budget"),
     model: str = typer.Option("smanet", "--model", help="registry name (smaller ones for a CPU)"),
+    n_train: int = typer.Option(18, "--train", min=1, help="training images: the first N cases (sorted)"),
+    n_test: int = typer.Option(8, "--test", min=1, help="test images: the last N cases"),
     n_synthetic: int | None = typer.Option(None, "--n-synthetic", min=1, help="synthetic images to generate"),
     gan_steps: int | None = typer.Option(None, "--gan-steps", min=1, help="GAN steps (default from the budget)"),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="default: the preset's"),
@@ -105,7 +107,7 @@ def andreini(
     """
     from oocyteseg.pipelines.andreini import AndreiniSettings, run_andreini
 
-    s = AndreiniSettings(model=model, budget=budget, n_synthetic=n_synthetic, gan_steps=gan_steps, seed=seed,
+    s = AndreiniSettings(model=model, budget=budget, n_train=n_train, n_test=n_test, n_synthetic=n_synthetic, gan_steps=gan_steps, seed=seed,
                          config_dir=config_dir, cpu_threads=threads,
                          overrides={**({"optim.batch_size": batch_size} if batch_size else {}), **_sets(sets)})
     result = run_andreini(out, s, data=data, resume=resume, overwrite=overwrite)

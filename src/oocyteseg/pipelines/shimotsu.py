@@ -66,6 +66,7 @@ class ShimotsuSettings:
     config_dir: Path = Path("configs")
     cpu_threads: int | None = None
     video_fps: float = 24.0  # phantom video frame rate
+    frame_size: tuple[int, int] = (480, 640)  # phantom frames (height, width), as the paper's videos
     overrides: dict[str, object] = field(default_factory=dict)  # dotted config keys applied to every model
 
     def steps(self) -> int:
@@ -116,7 +117,8 @@ def make_phantom_study(out: Path, s: ShimotsuSettings, progress: Progress | None
             continue
         seconds = n_images / s.fps  # one still per 1/fps seconds, as the frames step samples them
         cfg = PhantomConfig(cases=1, seed=s.seed * 1000 + i, seconds=seconds, fps=s.video_fps, label_fps=s.fps,
-                            video_formats=("wmv",), inclusion_images=0)
+                            video_formats=("wmv",), inclusion_images=0, height=s.frame_size[0],
+                            width=s.frame_size[1])
         manifest = make_phantom_dataset(stacks / case, cfg, overwrite=True)
         rendered = manifest.parent / "icsi" / "case01"
         os.replace(rendered / "case01_masks.npz", stacks / case / "masks.npz")
