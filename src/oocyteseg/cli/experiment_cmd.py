@@ -52,6 +52,7 @@ def shimotsu(
     cases: int = typer.Option(11, "--cases", min=2, help="phantom cases (image counts follow Table 1)"),
     data_fraction: float | None = typer.Option(None, "--data-fraction", help="phantom stills = Table 1 x this "
                                                "(default min(1, 10 x budget))"),
+    video_fps: float = typer.Option(24.0, "--video-fps", min=1.0, help="phantom video frame rate"),
     size: str | None = typer.Option(None, "--size", help="training size HxW (default: the preset's)"),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="default: the preset's"),
     threads: int | None = typer.Option(None, "--threads", min=1, help="torch CPU threads"),
@@ -70,7 +71,7 @@ def shimotsu(
     from oocyteseg.pipelines.shimotsu import ShimotsuSettings, run_shimotsu
 
     overrides = {**_size(size), **({"optim.batch_size": batch_size} if batch_size else {}), **_sets(sets)}
-    s = ShimotsuSettings(models=_names(models), budget=budget, cases=cases, data_fraction=data_fraction, seed=seed,
+    s = ShimotsuSettings(models=_names(models), budget=budget, cases=cases, data_fraction=data_fraction, seed=seed, video_fps=video_fps,
                          config_dir=config_dir, cpu_threads=threads, overrides=overrides)
     with progress_callback() as progress:
         result = run_shimotsu(out, s, videos=videos, annotations=annotations, resume=resume, overwrite=overwrite,
