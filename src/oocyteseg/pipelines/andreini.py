@@ -26,9 +26,11 @@ import pandas as pd
 from oocyteseg.classes import INCLUSIONS
 from oocyteseg.data.manifest import load_manifest
 from oocyteseg.errors import OocytesegError
-from oocyteseg.evaluation.regimes import compare_regimes, write_regime_table
-from oocyteseg.evaluation.tables import table_to_markdown
-from oocyteseg.io.atomic import check_writable, write_json, write_text
+from oocyteseg.evaluation.evaluate import evaluate_checkpoint
+from oocyteseg.evaluation.metrics import iou_from_confusion
+from oocyteseg.evaluation.regimes import write_regime_table
+from oocyteseg.evaluation.tables import regime_table, table_to_markdown
+from oocyteseg.io.atomic import check_writable, write_json, write_table, write_text
 from oocyteseg.io.images import read_image, read_mask
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
 from oocyteseg.synth.config import load_gan_config, parse_gan_config
@@ -137,6 +139,26 @@ def train_synthesis(s: AndreiniSettings, manifest: Path, splits: dict[str, list[
     return synthetic
 
 
+def regime_confusions(models: dict[str, Path], manifest: Path, test_cases: list[str]) -> dict[str, np.ndarray]:
+    """Each regime's model on the same test images: regime -> summed confusion matrix."""
+    return {name: evaluate_checkpoint(ckpt, manifest, cases=test_cases)[0].overall_cm for name, ckpt in models.items()}
+
+
+def class_iou_table(cms: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Per-class IoU of each regime (the inclusion column is the rare class the Mean IoU hides)."""
+    return pd.DataFrame([{"Trained on": k, **dict(zip(INCLUSIONS.classes, iou_from_confusion(cm)))}
+                         for k, cm in cms.items()])
+
+
+def finished_confusions(out: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Re-evaluate a finished experiment folder's three models on its test images (for the results page)."""
+    out = Path(out)
+    info = json.loads((out / "experiment.json").read_text())
+    splits = json.loads((out / "splits.json").read_text())
+    runs = {name: out / "runs" / d / "model-last.pt" for name, d in zip(REGIMES, ("real", "synthetic", "finetune"))}
+    return regime_confusions(runs, Path(info["data"]), splits["test"])
+
+
 def sample_grid(out: Path, synthetic: Path, manifest: Path, train_cases: list[str], n: int = 6) -> list[float]:
     """samples.png: rows of (label map | generated | nearest real training image); returns the distances."""
     syn = pd.read_csv(synthetic).head(n)
@@ -177,7 +199,9 @@ def run_andreini(out: str | os.PathLike, settings: AndreiniSettings | None = Non
     syn_model = train_once(segmentation_config(s, [synthetic], None), runs / "synthetic", resume, progress)
     tuned = train_once(segmentation_config(s, [manifest], splits["train"], init=syn_model), runs / "finetune",
                        resume, progress)
-    table = compare_regimes(dict(zip(REGIMES, (real, syn_model, tuned))), manifest, cases=splits["test"])
+    cms = regime_confusions(dict(zip(REGIMES, (real, syn_model, tuned))), manifest, splits["test"])
+    table = regime_table(cms)
+    write_table(class_iou_table(cms), out / "per_class_iou.csv", overwrite=True)
     write_regime_table(table, out, overwrite=True,
                        title=f"Andreini Table 2 form: {s.model}, {s.steps()} steps per regime, {len(splits['test'])} "
                              f"real test images")
