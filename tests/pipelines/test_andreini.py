@@ -84,3 +84,18 @@ def test_split_takes_first_cases_for_training(tmp_path):
     splits = split_cases(path, 18, 8)
     assert splits["train"] == [f"incl{i:03d}" for i in range(1, 19)]
     assert splits["test"] == [f"incl{i:03d}" for i in range(19, 27)]
+
+
+def test_results_page_shows_ours_next_to_the_paper_and_keeps_notes(experiment, tmp_path):
+    from oocyteseg.pipelines.results import NOTES_BEGIN, NOTES_END, write_results_page
+
+    out, _ = experiment
+    page = tmp_path / "results.md"
+    page.write_text(f"STALE-LINE\n{NOTES_BEGIN}\nhand-written note\n{NOTES_END}\n")
+    log = tmp_path / "andreini.log"
+    log.write_text("Sun Nov 22 00:00:00 UTC 2026\noocyteseg experiment andreini --out X\n")
+    text = write_results_page(page, None, out, tmp_path / "none.log", log).read_text()
+    assert "oocyteseg experiment andreini --out X" in text and "0.6415" in text  # the paper's Real mean IoU
+    assert "inclusion IoU" in text and ("**met**" in text or "**missed**" in text)
+    assert "hand-written note" in text and "STALE-LINE" not in text
+    assert "Shimotsu et al.\n\nNot run" in text

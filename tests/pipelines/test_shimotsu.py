@@ -82,3 +82,14 @@ def test_resume_reuses_finished_folds_and_cli_refuses_a_used_folder(study):
     assert model.stat().st_mtime_ns == before
     assert again.outcomes[0].table2.equals(study.outcomes[0].table2)
     assert main(["experiment", "shimotsu", "--out", str(study.out_dir), "--models", "unet_small_tiny"]) == 2
+
+
+def test_results_page_checks_the_targets(study, tmp_path):
+    from oocyteseg.pipelines.results import write_results_page
+
+    log = tmp_path / "shimotsu.log"
+    log.write_text("Sun Nov 22 00:00:00 UTC 2026\noocyteseg experiment shimotsu --out Y\n")
+    text = write_results_page(tmp_path / "results.md", study.out_dir, None, log, tmp_path / "none.log").read_text()
+    assert "Shimotsu et al. Table 2 (theirs: real clinical data)" in text and "| Case10 | 0.99 | 0.78" in text
+    assert "mean IoU over oocyte / sERC / needle" in text and "f4 mean relative error" in text
+    assert "Andreini et al.\n\nNot run" in text
