@@ -57,7 +57,7 @@ def log_header(log: Path) -> tuple[str, str]:
 
 def _verdict(value: float, target: float, higher_is_better: bool = True) -> str:
     if math.isnan(value):
-        return "not measured (NaN)"
+        return "not measurable (NaN: undefined on the automatic masks, e.g. no sERC or needle predicted)"
     ok = value >= target if higher_is_better else value <= target
     return "**met**" if ok else f"**missed** by {abs(value - target):.3f}"
 
@@ -120,7 +120,8 @@ def andreini_section(exp: Path, log: Path) -> str:
         table_to_markdown(paper, digits=4, title="Andreini et al. Table 2 (theirs: real microscope images, SMANet)"),
         table_to_markdown(classes, digits=3, title="Ours: IoU per class on the test images"),
         "Targets (phantom):", "", *checks, "",
-        "Sample grid (label map | generated | nearest real training image): `samples.png` in the run folder.", ""])
+        "Sample grid (label map | generated | nearest real training image): `samples.png` in the run folder "
+        "(a copy of the committed run's grid: `docs/logs/andreini-samples.png`).", ""])
 
 
 def _kept_notes(path: Path) -> str:
