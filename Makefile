@@ -34,5 +34,19 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py --out docs/performance.md
 
+# Both seed studies on the phantom with the budget that fits a 2-core CPU (about an hour), then docs/results.md.
+# Each command is logged with its start date (date -u) under docs/logs/; --resume continues an interrupted run.
+OOCYTESEG    := $(VENV)/bin/oocyteseg
+SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu --models unet_small --budget 0.0048 \
+                --data-fraction 0.1 --video-fps 4 --size 120x160 --set loss.class_weights=median_frequency --threads 1 --resume
+ANDREINI_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini --model unet_small --budget 0.02 \
+                --batch-size 4 --set optim.name=adamw --set optim.lr=0.003 --set optim.scheduler=onecycle --threads 1 --resume
+
+results: $(STAMP)
+	mkdir -p docs/logs
+	{ date -u; echo '$(SHIMOTSU_CMD)'; $(SHIMOTSU_CMD); } > docs/logs/shimotsu.log 2>&1
+	{ date -u; echo '$(ANDREINI_CMD)'; $(ANDREINI_CMD); } > docs/logs/andreini.log 2>&1
+	$(OOCYTESEG) experiment results --shimotsu runs/results/shimotsu --andreini runs/results/andreini --out docs/results.md
+
 clean:
 	rm -rf runs .pytest_cache

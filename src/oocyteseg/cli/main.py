@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.synth_cmd",
     "oocyteseg.cli.analyze_cmd",
     "oocyteseg.cli.serve_cmd",
+    "oocyteseg.cli.experiment_cmd",
     "oocyteseg.cli.demo_cmd",
 ]
 

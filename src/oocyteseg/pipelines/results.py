@@ -1,0 +1,152 @@
+"""The results page (docs/results.md): both studies' tables as the commands produced them, next to the seed
+papers' published numbers, with the project's phantom targets checked (met, or missed by how much).
+
+Inputs are finished run folders of `oocyteseg experiment shimotsu` and `... andreini` and their logs
+(first line `date -u`, second line the exact command). Hand-written notes between the NOTES markers of
+an existing page are kept when the page is regenerated.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from pathlib import Path
+
+import pandas as pd
+
+from oocyteseg.evaluation.metrics import iou_from_confusion
+from oocyteseg.evaluation.tables import table_to_markdown
+from oocyteseg.io.atomic import write_text
+from oocyteseg.morphometry.compare import case_table, table_markdown
+from oocyteseg.pipelines.andreini import PAPER_TABLE2, REGIMES, finished_confusions
+from oocyteseg.pipelines.shimotsu import PAPER_TABLE3_AVG
+
+NOTES_BEGIN, NOTES_END = "<!-- NOTES: kept when the page is regenerated -->", "<!-- END NOTES -->"
+TARGET_MIOU, TARGET_INCLUSION_IOU, FEATURE_FRACTION = 0.95, 0.80, 0.5
+
+# Shimotsu et al. Table 2 (IoU per case, real clinical data, DeepLab ResNet-50).
+PAPER_SHIMOTSU_TABLE2 = [
+    ("Case1", 0.99, 0.94, 0.95, 0.96), ("Case2", 0.99, 0.97, 0.80, 0.92), ("Case3", 0.96, 0.77, 0.93, 0.89),
+    ("Case4", 0.99, 0.93, 0.94, 0.95), ("Case5", 0.99, 0.92, 0.86, 0.92), ("Case6", 0.99, 0.94, 0.90, 0.94),
+    ("Case7", 0.99, 0.86, 0.92, 0.92), ("Case8", 0.95, 0.88, 0.91, 0.91), ("Case9", 0.99, 0.95, 0.94, 0.94),
+    ("Case10", 0.99, 0.78, 0.96, 0.91), ("Case11", 0.96, 0.95, 0.92, 0.94), ("Average", 0.98, 0.90, 0.91, 0.93)]
+
+
+def machine() -> str:
+    """nproc, CPU model and RAM of this machine, one line."""
+    cpu = next((line.split(":", 1)[1].strip() for line in _lines("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor() or "unknown CPU")
+    kb = next((int(line.split()[1]) for line in _lines("/proc/meminfo") if line.startswith("MemTotal")), 0)
+    return f"{os.cpu_count()} cores (nproc), {cpu}, {kb / 1024 ** 2:.1f} GiB RAM, no GPU used"
+
+
+def _lines(path: str) -> list[str]:
+    try:
+        return Path(path).read_text().splitlines()
+    except OSError:
+        return []
+
+
+def log_header(log: Path) -> tuple[str, str]:
+    """(date line, command line) of a run log written as `date -u; echo CMD; CMD`."""
+    lines = log.read_text(errors="replace").splitlines() if log.is_file() else []
+    return (lines[0] if lines else "unknown date", lines[1] if len(lines) > 1 else "unknown command")
+
+
+def _verdict(value: float, target: float, higher_is_better: bool = True) -> str:
+    if math.isnan(value):
+        return "not measurable (NaN: undefined on the automatic masks, e.g. no sERC or needle predicted)"
+    ok = value >= target if higher_is_better else value <= target
+    return "**met**" if ok else f"**missed** by {abs(value - target):.3f}"
+
+
+def shimotsu_section(study: Path, log: Path) -> str:
+    """Our Table 2 and Table 3 forms per model, the paper's next to them, and the target checks."""
+    date, command = log_header(log)
+    info = json.loads((study / "study.json").read_text())
+    parts = ["## Shimotsu et al.: sERC / oocyte / needle, leave-one-case-out", "",
+             f"Command (started {date}): `{command}`  ", f"Run time {info['seconds'] / 60:.0f} min; "
+             f"{info['steps']} training steps per fold (the paper: 25,000). Log: `docs/logs/{log.name}`.", ""]
+    paper2 = pd.DataFrame(PAPER_SHIMOTSU_TABLE2, columns=["case", "oocyte", "sERC", "needle", "Average"])
+    for model in info["models"]:
+        t2 = pd.read_csv(study / model / "cv" / "per_case_iou.csv")
+        per_frame = pd.read_csv(study / model / "features" / "per_frame.csv", dtype={"case": str})
+        t3 = case_table(per_frame, "rel")
+        miou = float(t2.loc[t2["case"] == "Average", "Average"].iloc[0])
+        checks = [f"- mean IoU over oocyte / sERC / needle (Average row) {miou:.3f} vs target >= {TARGET_MIOU}: "
+                  f"{_verdict(miou, TARGET_MIOU)}"]
+        for f, (paper_avg, _) in PAPER_TABLE3_AVG.items():
+            ours = float(t3.loc["AVG", (f"{f} [%]", "AVG")])
+            limit = FEATURE_FRACTION * paper_avg
+            checks.append(f"- {f} mean relative error {ours:.2f} % vs target <= {limit:.2f} % (half of the paper's "
+                          f"{paper_avg:.2f} %): {_verdict(ours, limit, higher_is_better=False)}")
+        parts += [f"### {model}: ours (phantom data)", "",
+                  table_to_markdown(t2, title="Ours, Table 2 form: IoU per case (each case tested by the fold "
+                                    "that held it out)"),
+                  table_to_markdown(paper2, title="Shimotsu et al. Table 2 (theirs: real clinical data)"),
+                  "**Ours, Table 3 form: relative error |A - M| / M x 100 of the features, automatic vs manual "
+                  "(LabelMe) masks (%)**", "", table_markdown(t3), "",
+                  "**Shimotsu et al. Table 3, AVG row (theirs: real clinical data)**: "
+                  + "; ".join(f"{f} {a:.2f} (SD {b:.2f})" for f, (a, b) in PAPER_TABLE3_AVG.items()), "",
+                  "Targets (phantom):", "", *checks, ""]
+    return "\n".join(parts)
+
+
+def andreini_section(exp: Path, log: Path) -> str:
+    """Our three-regime table, the paper's, per-class IoU and the inclusion-IoU target check."""
+    date, command = log_header(log)
+    info = json.loads((exp / "experiment.json").read_text())
+    ours = pd.read_csv(exp / "regimes.csv")
+    per_class = exp / "per_class_iou.csv"
+    if per_class.is_file():
+        classes = pd.read_csv(per_class)
+    else:  # folders written before per_class_iou.csv existed: evaluate the three models again
+        cms = finished_confusions(exp)
+        classes = pd.DataFrame([{"Trained on": k, "background": iou_from_confusion(cm)[0],
+                                 "inclusion": iou_from_confusion(cm)[1]} for k, cm in cms.items()])
+    paper = pd.DataFrame([{"Trained on": k, "Accuracy": a, "Mean IoU": m} for k, (a, m) in PAPER_TABLE2.items()])
+    checks = [f"- {r['Trained on']}: inclusion IoU {r['inclusion']:.3f} vs target >= {TARGET_INCLUSION_IOU}: "
+              f"{_verdict(float(r['inclusion']), TARGET_INCLUSION_IOU)}" for _, r in classes.iterrows()]
+    s = info["settings"]
+    return "\n".join([
+        "## Andreini et al.: inclusions, real vs synthetic vs synthetic + fine-tuning", "",
+        f"Command (started {date}): `{command}`  ",
+        f"Run time {info['seconds'] / 60:.0f} min; model `{s['model']}`, {info['steps']} steps per regime; GAN "
+        f"{info['gan_steps']} steps on the {s['n_train']} training images only; {info['synthetic_images']} synthetic "
+        f"images; {s['n_test']} real test images. Log: `docs/logs/{log.name}`.", "",
+        table_to_markdown(ours, digits=4, title="Ours (phantom close-ups), Table 2 form"),
+        table_to_markdown(paper, digits=4, title="Andreini et al. Table 2 (theirs: real microscope images, SMANet)"),
+        table_to_markdown(classes, digits=3, title="Ours: IoU per class on the test images"),
+        "Targets (phantom):", "", *checks, "",
+        "Sample grid (label map | generated | nearest real training image): `samples.png` in the run folder "
+        "(a copy of the committed run's grid: `docs/logs/andreini-samples.png`).", ""])
+
+
+def _kept_notes(path: Path) -> str:
+    if path.is_file():
+        text = path.read_text()
+        if NOTES_BEGIN in text and NOTES_END in text:
+            return text[text.index(NOTES_BEGIN):text.index(NOTES_END) + len(NOTES_END)]
+    return f"{NOTES_BEGIN}\n{NOTES_END}"
+
+
+def write_results_page(out: str | os.PathLike, shimotsu: str | os.PathLike | None, andreini: str | os.PathLike | None,
+                       shimotsu_log: str | os.PathLike, andreini_log: str | os.PathLike) -> Path:
+    """Regenerate the results page from finished run folders (either may be None when it did not run)."""
+    import datetime as dt
+
+    out = Path(out)
+    now = dt.datetime.now(dt.timezone.utc)
+    parts = ["# Results: both seed studies reproduced on phantom data", "",
+             f"Page generated {now:%Y-%m-%d %H:%M} UTC by `oocyteseg experiment results`; machine: {machine()}.",
+             "Every number below was produced by the command shown with it. **Ours are phantom data** (procedural "
+             "images with exact masks), **theirs are the seed papers' real clinical images**: the comparison checks "
+             "the software, not clinical validity.", ""]
+    parts.append(shimotsu_section(Path(shimotsu), Path(shimotsu_log)) if shimotsu and
+                 (Path(shimotsu) / "study.json").is_file() else "## Shimotsu et al.\n\nNot run (no finished study).\n")
+    parts.append(andreini_section(Path(andreini), Path(andreini_log)) if andreini and
+                 (Path(andreini) / "experiment.json").is_file() else "## Andreini et al.\n\nNot run.\n")
+    parts += ["## Notes", "", _kept_notes(out), ""]
+    return write_text(out, "\n".join(parts), overwrite=True)

@@ -1,0 +1,95 @@
+"""The Shimotsu study end to end on a tiny phantom: videos -> 1 fps frames -> LabelMe -> leave-one-case-out
+-> Table 2 / Table 3 forms; no test case is ever a training case; a finished study resumes without training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from oocyteseg.cli.main import main
+from oocyteseg.pipelines.shimotsu import TABLE1_IMAGES, ShimotsuSettings, run_shimotsu, used_training_cases
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def tiny_settings() -> ShimotsuSettings:
+    return ShimotsuSettings(models=("lraspp_mobilenet_v3_tiny",), budget=4e-5, cases=3, data_fraction=0.01,
+                            min_images=2, video_fps=2.0, frame_size=(96, 128), config_dir=CONFIGS, cpu_threads=1,
+                            overrides={"data.size": [48, 64], "optim.batch_size": 2})
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("shimotsu") / "study"
+    return run_shimotsu(out, tiny_settings(), show_training_progress=False)
+
+
+def test_images_per_case_follow_table1():
+    s = ShimotsuSettings(data_fraction=1.0)
+    assert s.images_per_case() == list(TABLE1_IMAGES)
+    assert ShimotsuSettings(budget=1.0).steps() == 25_000
+    small = ShimotsuSettings(data_fraction=0.1, min_images=1).images_per_case()
+    assert small[6] == 9 and small[7] == 4  # case 7 (89 images) stays the largest, case 8 (38) the smallest
+
+
+def test_tables_have_the_papers_form(study):
+    (outcome,) = study.outcomes
+    t2 = outcome.table2
+    assert list(t2.columns) == ["case", "oocyte", "sERC", "needle", "Average"]
+    assert list(t2["case"]) == ["case01", "case02", "case03", "Average"]
+    assert ((t2[["oocyte", "sERC", "needle"]].stack() >= 0) & (t2[["oocyte", "sERC", "needle"]].stack() <= 1)).all()
+    t3 = outcome.table3
+    assert [c for c in t3.columns.get_level_values(0).unique()] == ["f1 [%]", "f2 [%]", "f3 [%]", "f4 [%]"]
+    assert list(t3.columns.get_level_values(1)[:2]) == ["AVG", "SD"]
+    assert list(t3.index)[-1] == "AVG" and len(t3) == 4
+    report = study.report.read_text()
+    assert "Table 2 form" in report and "Table 3 form" in report and "f4" in report
+
+
+def test_frames_come_from_the_videos_at_1_fps(study):
+    import pandas as pd
+
+    manifest = pd.read_csv(study.manifest)
+    assert set(manifest["source"]) == {"labelme"}
+    frames = pd.read_csv(study.out_dir / "frames" / "frames.csv")
+    assert sorted(frames["time_s"].round(3).unique().tolist())[:2] == [0.0, 1.0]
+    assert manifest.groupby("case").size().tolist() == [2, 2, 2]
+
+
+def test_no_test_case_is_a_training_case(study):
+    cv = study.out_dir / "lraspp_mobilenet_v3_tiny" / "cv"
+    splits = json.loads((cv / "splits.json").read_text())
+    folds = used_training_cases(cv)
+    assert len(folds) == 3
+    tested = []
+    for index, (train, test) in folds.items():
+        assert not set(train) & set(test)
+        assert test == splits["folds"][index]["test"] and len(test) == 1
+        data = json.loads((cv / f"fold-{index:02d}" / "data.json").read_text())
+        assert test[0] not in data["train_cases"]
+        tested += test
+    assert sorted(tested) == ["case01", "case02", "case03"]
+
+
+def test_resume_reuses_finished_folds_and_cli_refuses_a_used_folder(study):
+    model = study.out_dir / "lraspp_mobilenet_v3_tiny" / "cv" / "fold-00" / "model-last.pt"
+    before = model.stat().st_mtime_ns
+    again = run_shimotsu(study.out_dir, tiny_settings(), resume=True, show_training_progress=False)
+    assert model.stat().st_mtime_ns == before
+    assert again.outcomes[0].table2.equals(study.outcomes[0].table2)
+    assert main(["experiment", "shimotsu", "--out", str(study.out_dir), "--models", "unet_small_tiny"]) == 2
+
+
+def test_results_page_checks_the_targets(study, tmp_path):
+    from oocyteseg.pipelines.results import write_results_page
+
+    log = tmp_path / "shimotsu.log"
+    log.write_text("Sun Nov 22 00:00:00 UTC 2026\noocyteseg experiment shimotsu --out Y\n")
+    text = write_results_page(tmp_path / "results.md", study.out_dir, None, log, tmp_path / "none.log").read_text()
+    assert "Shimotsu et al. Table 2 (theirs: real clinical data)" in text and "| Case10 | 0.99 | 0.78" in text
+    assert "mean IoU over oocyte / sERC / needle" in text and "f4 mean relative error" in text
+    assert "Andreini et al.\n\nNot run" in text
