@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from oocyteseg.classes import ICSI
 from oocyteseg.data.ingest_frames import extract_frames
@@ -191,8 +192,16 @@ def model_config(model: str, manifest: Path, s: ShimotsuSettings) -> TrainConfig
                  "trainer.val_every_n_steps": every, "trainer.checkpoint_every_n_steps": every,
                  "trainer.log_every_n_steps": max(1, min(25, steps // 10)), "trainer.accelerator": "cpu",
                  "trainer.devices": 1, **({"trainer.cpu_threads": s.cpu_threads} if s.cpu_threads else {}),
-                 **({} if model.endswith((".yaml", ".yml")) else {"model.name": model}), **s.overrides}
+                 **_model_overrides(model, preset), **s.overrides}
     return load_config(preset, [f"{k}={json.dumps(v)}" for k, v in overrides.items()])
+
+
+def _model_overrides(model: str, preset: Path) -> dict[str, object]:
+    """Swap the preset's model for `model`; the preset's model options only apply to its own model."""
+    if model.endswith((".yaml", ".yml")):
+        return {}
+    preset_model = (yaml.safe_load(preset.read_text(encoding="utf-8")) or {}).get("model", {}).get("name")
+    return {"model.name": model} if model == preset_model else {"model.name": model, "model.kwargs": {}}
 
 
 def model_dir_name(model: str) -> str:
