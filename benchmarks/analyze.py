@@ -4,7 +4,8 @@ on a phantom 480x640 video, per model and backend, a per-stage profile, and peak
 Run: PYTHONPATH=src python benchmarks/analyze.py [--seconds 10] [--deeplab-frames 8]
      [--memory-seconds 30 120] [--fast-checkpoint model.pt] [--doc docs/performance.md]
 
-Rows: the fast model (LR-ASPP MobileNetV3 at 240x320, torch and ONNX Runtime with 1 and 2 threads)
+Rows: the fast model (LR-ASPP MobileNetV3 at 240x320 unless --fast-checkpoint names another; torch and
+ONNX Runtime with 1 and 2 threads)
 and DeepLabV3-ResNet50 (torch, at 480x640 as in the seeds; a few frames). Memory: `analyze` runs in a
 subprocess on a long phantom video (distinct frames rendered once, then played back and forth) while
 the parent samples its RSS from /proc; the peak is also read with getrusage.
@@ -29,7 +30,7 @@ import numpy as np
 from oocyteseg.inference import AnalyzeConfig, export_checkpoint_onnx, load_predictor
 from oocyteseg.morphometry.features import frame_features
 from oocyteseg.io.video import VideoWriter, iter_frames
-from oocyteseg.models import create_model, make_model_config, save_checkpoint
+from oocyteseg.models import create_model, load_checkpoint, make_model_config, save_checkpoint
 from oocyteseg.phantom.dataset import case_seed
 from oocyteseg.phantom.params import sample_case
 from oocyteseg.phantom.render import render_frame
@@ -97,9 +98,12 @@ def stage_profile(video: Path, model: Path, out: Path, threads: int) -> dict[str
 
 
 _CHILD = """
-import json, sys
+import json, re, sys
 from oocyteseg.inference import AnalyzeConfig
 from oocyteseg.reports.analysis import run_analysis
+import onnxruntime, torch  # noqa: F401  (loaded by the analysis anyway; counted in the baseline)
+status = open("/proc/self/status").read()
+print(json.dumps({"baseline_mib": int(re.search(r"VmRSS:\\s+(\\d+)", status).group(1)) / 1024}), flush=True)
 o = run_analysis([sys.argv[1]], sys.argv[2], sys.argv[3], AnalyzeConfig(batch_size=4), backend="onnx",
                  threads=int(sys.argv[4]), overwrite=True)
 print(json.dumps({"frames": o.done[0].frames, "seconds": o.done[0].seconds}))
@@ -126,7 +130,8 @@ def memory_run(video: Path, model: Path, out: Path, threads: int) -> dict:
     stdout, stderr = proc.communicate()
     if proc.returncode:
         raise RuntimeError(stderr[-2000:])
-    result = json.loads(stdout.strip().splitlines()[-1])
+    lines = [json.loads(line) for line in stdout.strip().splitlines() if line.startswith("{")]
+    result = {**lines[0], **lines[-1]}
     at = {q: samples[min(len(samples) - 1, int(q * len(samples)))] if samples else float("nan")
           for q in (0.25, 0.5, 0.9)}
     return {**result, "peak_mib": max(samples) if samples else float("nan"), "rss_at": at}
@@ -149,7 +154,8 @@ def main() -> None:
     ap.add_argument("--deeplab-frames", type=int, default=8)
     ap.add_argument("--memory-seconds", type=float, nargs="*", default=[30.0, 120.0],
                     help="lengths of the memory videos (the task asks 600: pass it on a quiet machine)")
-    ap.add_argument("--fast-checkpoint", help="trained lraspp_mobilenet_v3 checkpoint (default: untrained weights)")
+    ap.add_argument("--fast-checkpoint", help="trained checkpoint of the fast model (default: untrained "
+                    "lraspp_mobilenet_v3; see benchmarks/accuracy.py)")
     ap.add_argument("--fast-size", type=int, nargs=2, default=[240, 320])
     ap.add_argument("--doc", help="write the tables into this Markdown file (own section, replaced on re-run)")
     args = ap.parse_args()
@@ -163,15 +169,18 @@ def main() -> None:
     video = write_video(work / "speed.mp4", frames, int(args.seconds * 24))
     short = write_video(work / "deeplab.mp4", frames, args.deeplab_frames)
     fast = checkpoint(work, "lraspp_mobilenet_v3", tuple(args.fast_size), args.fast_checkpoint)
+    fast_name = load_checkpoint(fast)[1]["name"]
+    if args.fast_checkpoint:
+        args.fast_size = list(load_checkpoint(fast)[2].get("size") or args.fast_size)
     deeplab = checkpoint(work, "deeplabv3_resnet50", (480, 640), None)
     fast_onnx = export_checkpoint_onnx(fast, work / "fast.onnx", overwrite=True)
     small = (args.fast_size[0] * 4 // 5 // 16 * 16, args.fast_size[1] * 4 // 5 // 16 * 16)  # 192x256 for 240x320
     fast_small = export_checkpoint_onnx(fast, work / "fast-small.onnx", size=small, overwrite=True)
     rows = []
     for label, model, clip, backend, threads in [
-            ("lraspp_mobilenet_v3", fast_onnx, video, "onnx", 1), ("lraspp_mobilenet_v3", fast_onnx, video, "onnx", 2),
-            ("lraspp_mobilenet_v3@small", fast_small, video, "onnx", 1),
-            ("lraspp_mobilenet_v3", fast, video, "torch", 1), ("lraspp_mobilenet_v3", fast, video, "torch", 2),
+            (fast_name, fast_onnx, video, "onnx", 1), (fast_name, fast_onnx, video, "onnx", 2),
+            (f"{fast_name}@small", fast_small, video, "onnx", 1),
+            (fast_name, fast, video, "torch", 1), (fast_name, fast, video, "torch", 2),
             ("deeplabv3_resnet50", deeplab, short, "torch", 2)]:
         r = time_analysis(clip, model, work / f"out-{label}-{backend}-{threads}", backend, threads)
         size = ("480x640" if "deeplab" in label else f"{small[0]}x{small[1]}" if "small" in label
@@ -188,7 +197,7 @@ def main() -> None:
         long_video = write_video(work / f"long-{int(seconds)}s.mp4", frames, int(seconds * 24))
         m = memory_run(long_video, fast_onnx, work / f"mem-{int(seconds)}", threads=1)
         mem_rows.append(f"| {seconds:.0f} s ({m['frames']} frames) | {m['frames'] / m['seconds']:.1f} | "
-                        + " | ".join(f"{m['rss_at'][q]:.0f}" for q in (0.25, 0.5, 0.9)) + f" | {m['peak_mib']:.0f} |")
+                        f"{m['baseline_mib']:.0f} | " + " | ".join(f"{m['rss_at'][q]:.0f}" for q in (0.25, 0.5, 0.9)) + f" | {m['peak_mib']:.0f} |")
         print(mem_rows[-1], flush=True)
 
     cmd = "PYTHONPATH=src python benchmarks/analyze.py " + " ".join(sys.argv[1:])
@@ -207,11 +216,11 @@ def main() -> None:
         *rows, "", "Each stage alone (ms per frame, ONNX Runtime 1 thread, first 48 frames):", "",
         "| stage | ms/frame |", "|---|---|", *prof_rows, "",
         "Memory of `analyze` (fast model, ONNX Runtime, 1 thread, overlay on) in a subprocess, against video length "
-        "(RSS sampled every 0.05 s by the parent). About 880 MiB of it is the libraries the package imports "
-        "(torch, torchvision, smp, ONNX Runtime, OpenCV, PyAV, pandas). RSS at 25/50/90 % of the run shows "
-        "whether memory grows with the frames processed:", "",
-        "| video | frames/s | RSS at 25 % of the run [MiB] | at 50 % | at 90 % | peak [MiB] |",
-        "|---|---|---|---|---|---|", *mem_rows, MARK_END])
+        "(RSS sampled every 0.05 s by the parent). 'after imports' is the child's RSS once the libraries are "
+        "loaded (torch, torchvision, smp, ONNX Runtime, OpenCV, PyAV, pandas), before any frame. RSS at "
+        "25/50/90 % of the run shows whether memory grows with the frames processed:", "",
+        "| video | frames/s | RSS after imports [MiB] | RSS at 25 % of the run | at 50 % | at 90 % | peak [MiB] |",
+        "|---|---|---|---|---|---|---|", *mem_rows, MARK_END])
     print(text)
     if args.doc:
         doc = Path(args.doc)
