@@ -99,6 +99,9 @@ class TrainerConfig(_Strict):
     checkpoint_every_n_steps: int = Field(500, ge=1)
     deterministic: bool = False
     cpu_threads: int | None = Field(None, ge=1)  # torch intra-op threads; None = torch's default (all cores)
+    # BatchNorm statistics recomputed from this many training batches before each validation and
+    # before export (training/precise_bn.py); 0 keeps the running averages of training.
+    precise_bn_batches: int = Field(16, ge=0)
 
 
 class TrainConfig(_Strict):

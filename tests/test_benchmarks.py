@@ -1,0 +1,49 @@
+"""The benchmark scripts that produce committed tables run end to end (tiny settings; no timing asserted)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / "accuracy.py"), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_accuracy_benchmark_table_resume_and_settings_guard(tmp_path: Path) -> None:
+    work = tmp_path / "acc"
+    common = ["--work", str(work), "--cases", "3", "--test-cases", "1", "--seconds", "2", "--steps", "2",
+              "--fast", "unet_small_tiny", "--heavy", "lraspp_mobilenet_v3_tiny", "deeplabv3plus_resnet50_tiny",
+              "--threads", "1"]
+    first = _run(*common)
+    assert first.returncode == 0, first.stderr[-2000:]
+    rows = [line for line in first.stdout.splitlines() if line.startswith("| ") and "_tiny" in line]
+    assert [r.split("|")[1].strip() for r in rows] == ["unet_small_tiny", "lraspp_mobilenet_v3_tiny",
+                                                       "deeplabv3plus_resnet50_tiny"]
+    results = {r["role"] + ":" + name: r for name in ("unet_small_tiny", "lraspp_mobilenet_v3_tiny",
+                                                       "deeplabv3plus_resnet50_tiny")
+               for r in [json.loads((work / name / "result.json").read_text())]}
+    best_heavy = max(r["mean_iou"] for k, r in results.items() if k.startswith("heavy:"))
+    for row in rows:
+        name = row.split("|")[1].strip()
+        r = json.loads((work / name / "result.json").read_text())
+        assert 0.0 <= r["mean_iou"] <= 1.0 and r["steps"] == 2 and r["frames"] == 2
+        assert row.split("|")[11].strip() == f"{r['mean_iou'] - best_heavy:+.4f}"  # gap to the best heavy model
+    assert sorted(p.name for p in (work / "unet_small_tiny").glob("model*")) == ["model-last.pt", "model.onnx",
+                                                                                   "model.pt"]
+
+    # Finished models are reused, not retrained: the second run prints the same table.
+    again = _run(*common)
+    assert again.returncode == 0 and "training " not in again.stdout
+    assert [line for line in again.stdout.splitlines() if "_tiny" in line] == rows
+
+    # Results made with other settings are never mixed into the table.
+    other = _run(*[a if a != "2" or i != common.index("--steps") + 1 else "3" for i, a in enumerate(common)])
+    assert other.returncode != 0 and "pass another --work" in other.stderr
