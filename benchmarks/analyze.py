@@ -154,8 +154,8 @@ def main() -> None:
     ap.add_argument("--deeplab-frames", type=int, default=8)
     ap.add_argument("--memory-seconds", type=float, nargs="*", default=[30.0, 120.0],
                     help="lengths of the memory videos (the task asks 600: pass it on a quiet machine)")
-    ap.add_argument("--fast-checkpoint", help="trained checkpoint of the fast model (default: untrained "
-                    "lraspp_mobilenet_v3; see benchmarks/accuracy.py)")
+    ap.add_argument("--fast-checkpoint", nargs="*", help="trained checkpoint(s) of fast models (default: untrained "
+                    "lraspp_mobilenet_v3; see benchmarks/accuracy.py); the first one is profiled and memory-tested")
     ap.add_argument("--fast-size", type=int, nargs=2, default=[240, 320])
     ap.add_argument("--doc", help="write the tables into this Markdown file (own section, replaced on re-run)")
     args = ap.parse_args()
@@ -168,25 +168,26 @@ def main() -> None:
     frames = render_frames(48)
     video = write_video(work / "speed.mp4", frames, int(args.seconds * 24))
     short = write_video(work / "deeplab.mp4", frames, args.deeplab_frames)
-    fast = checkpoint(work, "lraspp_mobilenet_v3", tuple(args.fast_size), args.fast_checkpoint)
-    fast_name = load_checkpoint(fast)[1]["name"]
-    if args.fast_checkpoint:
-        args.fast_size = list(load_checkpoint(fast)[2].get("size") or args.fast_size)
     deeplab = checkpoint(work, "deeplabv3_resnet50", (480, 640), None)
-    fast_onnx = export_checkpoint_onnx(fast, work / "fast.onnx", overwrite=True)
-    small = (args.fast_size[0] * 4 // 5 // 16 * 16, args.fast_size[1] * 4 // 5 // 16 * 16)  # 192x256 for 240x320
-    fast_small = export_checkpoint_onnx(fast, work / "fast-small.onnx", size=small, overwrite=True)
+    plan, fast_models = [], []  # (label, model file, clip, backend, threads, model input) per row
+    for i, given in enumerate(args.fast_checkpoint or [None]):
+        fast = checkpoint(work, "lraspp_mobilenet_v3", tuple(args.fast_size), given)
+        _, config, extra = load_checkpoint(fast)
+        name, size = config["name"], tuple((extra or {}).get("size") or args.fast_size)
+        fast_onnx = export_checkpoint_onnx(fast, work / f"fast{i}.onnx", overwrite=True)
+        small = (size[0] * 4 // 5 // 16 * 16, size[1] * 4 // 5 // 16 * 16)  # 192x256 for 240x320
+        fast_small = export_checkpoint_onnx(fast, work / f"fast{i}-small.onnx", size=small, overwrite=True)
+        fast_models.append((name, fast_onnx, given))
+        plan += [(name, fast_onnx, video, "onnx", 1, size), (name, fast_onnx, video, "onnx", 2, size),
+                 (name, fast_small, video, "onnx", 1, small), (name, fast, video, "torch", 1, size),
+                 (name, fast, video, "torch", 2, size)]
+    plan.append(("deeplabv3_resnet50", deeplab, short, "torch", 2, (480, 640)))
+    fast_name, fast_onnx, _ = fast_models[0]
     rows = []
-    for label, model, clip, backend, threads in [
-            (fast_name, fast_onnx, video, "onnx", 1), (fast_name, fast_onnx, video, "onnx", 2),
-            (f"{fast_name}@small", fast_small, video, "onnx", 1),
-            (fast_name, fast, video, "torch", 1), (fast_name, fast, video, "torch", 2),
-            ("deeplabv3_resnet50", deeplab, short, "torch", 2)]:
-        r = time_analysis(clip, model, work / f"out-{label}-{backend}-{threads}", backend, threads)
-        size = ("480x640" if "deeplab" in label else f"{small[0]}x{small[1]}" if "small" in label
-                else f"{args.fast_size[0]}x{args.fast_size[1]}")
-        label = label.split("@")[0]
-        rows.append(f"| {label} | {backend} | {size} | {threads} | {r['frames']} | {r['seconds']:.1f} | {r['fps']:.3g} |")
+    for label, model, clip, backend, threads, size in plan:
+        r = time_analysis(clip, model, work / f"out-{Path(model).stem}-{backend}-{threads}", backend, threads)
+        rows.append(f"| {label} | {backend} | {size[0]}x{size[1]} | {threads} | {r['frames']} | {r['seconds']:.1f} | "
+                    f"{r['fps']:.3g} |")
         print(rows[-1], flush=True)
     profile = stage_profile(video, fast_onnx, work, threads=1)
     prof_rows = [f"| {k} | {v:.1f} |" for k, v in profile.items()]
@@ -205,11 +206,12 @@ def main() -> None:
     shared = (f" The CPU was shared with other jobs while this ran (load average {load:.1f} at the end on "
               f"{os.cpu_count()} cores): numbers vary by +-30 % between runs; rerun on a quiet machine."
               if load > (os.cpu_count() or 1) else "")
-    weights = f"trained checkpoint {Path(args.fast_checkpoint).name}" if args.fast_checkpoint else "untrained weights"
+    weights = (f"trained checkpoint(s) {', '.join(str(g) for _, _, g in fast_models)}; stage profile and memory "
+               f"with {fast_name}" if args.fast_checkpoint else "untrained weights")
     text = "\n".join([
         MARK_START, "## Video analysis (`oocyteseg analyze`)", "",
         f"Measured {started} with `{cmd}` on {host}.{shared}",
-        f"Phantom 480x640 H.264 video, 24 fps; fast model with {weights}. frames/s = analysed frames / wall time "
+        f"Phantom 480x640 H.264 video, 24 fps; fast models with {weights}. frames/s = analysed frames / wall time "
         "of the whole analysis (decode, segmentation, features, temporal QC, mask chunks, features CSV+Parquet, "
         "overlay MP4, summary), model loading excluded.", "",
         "| model | backend | model input | threads | frames | seconds | frames/s |", "|---|---|---|---|---|---|---|",
