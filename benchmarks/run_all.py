@@ -6,6 +6,9 @@ time and its exit status. The page is regenerated as a whole, so every section c
 The header gives the date (UTC), the machine (cores, CPU model, RAM) and the load average, because
 the CPU may be shared with other jobs.
 
+`accuracy.py` (fast vs heavy models) runs with its defaults: the first run trains four models (about
+25 minutes on a quiet 2-core CPU); later runs reuse the finished models in runs/bench-accuracy.
+
     python benchmarks/run_all.py --out docs/performance.md
     python benchmarks/run_all.py --out /tmp/perf.md --only decode features --full
 """
