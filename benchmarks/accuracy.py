@@ -4,6 +4,7 @@ Every model is trained with the same recipe (configs/fast-cpu.yaml: 240x320 inpu
 CE + Dice with median-frequency weights, photometric augmentation, same seed and steps) on the same
 phantom training cases, then its *last* checkpoint (no selection on the test cases) is exported to
 ONNX and run through the predictor `oocyteseg analyze` uses, on the held-out cases at native 480x640.
+The fast models are also run at smaller inputs (--also-at, default 192x256: `oocyteseg export --size`).
 The table gives mean IoU (oocyte, sERC, needle), per-class IoU, the gap to the best heavy model, and
 the ONNX Runtime segmentation time per frame (1 thread, resize + argmax included).
 
@@ -68,8 +69,10 @@ def train_model(name: str, args: argparse.Namespace, manifest: Path, train_cases
             "train_cpu_seconds": result.cpu_seconds}
 
 
-def evaluate(model_path: Path, rows, folder: Path) -> dict:
-    onnx = export_checkpoint_onnx(model_path, folder / "model.onnx", overwrite=True)
+def evaluate(model_path: Path, rows, folder: Path, size: tuple[int, int] | None = None) -> dict:
+    """Held-out metrics through the ONNX predictor, at the training size or at `size` (exported there)."""
+    name = f"model-{size[0]}x{size[1]}.onnx" if size else "model.onnx"
+    onnx = export_checkpoint_onnx(model_path, folder / name, size=size, overwrite=True)
     predictor, info = load_predictor(onnx, "onnx", threads=1)
     images = [read_image(p) for p in rows["image_path"]]
     truths = [read_mask(p) for p in rows["mask_path"]]
@@ -100,6 +103,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each phantom video")
     ap.add_argument("--label-fps", type=float, default=1.0, help="annotated frames per second (as the paper)")
     ap.add_argument("--threads", type=int, default=None, help="torch threads for training (default: all)")
+    ap.add_argument("--also-at", type=int, nargs="*", default=[192, 256], metavar="H W",
+                    help="also run the fast models at these input sizes (pairs; exported to ONNX there)")
     ap.add_argument("--only-table", action="store_true", help="print the table of finished models; train nothing")
     args = ap.parse_args()
     work = Path(args.work)
@@ -137,13 +142,23 @@ def main() -> None:
             write_json(done, r, overwrite=True)
             results[name] = r
             print(f"  {name}: mean IoU {r['mean_iou']:.4f}, {r['train_seconds'] / 60:.1f} min", flush=True)
+    also = [tuple(args.also_at[i:i + 2]) for i in range(0, len(args.also_at) - 1, 2)]
+    for name, r in list(results.items()):
+        if r["role"] != "fast":
+            continue
+        for size in also:
+            key = f"{size[0]}x{size[1]}"
+            if key not in r.setdefault("at", {}):
+                r["at"][key] = evaluate(Path(r["model_path"]), test, work / name, size)
+                write_json(work / name / "result.json", r, overwrite=True)
+            results[f"{name} @ {key}"] = {**r, **r["at"][key], "role": "fast, run smaller"}
     heavy = [r["mean_iou"] for r in results.values() if r["role"] == "heavy"]
     best_heavy = max(heavy) if heavy else float("nan")
     print(f"\nPhantom: {len(cases)} cases x {args.seconds:g} s, annotated at {args.label_fps:g} fps; trained on "
           f"{', '.join(train_cases)} ({int((~rows['case'].isin(test_cases)).sum())} frames), tested on "
           f"{', '.join(test_cases)} ({len(test)} frames) at 480x640. Recipe configs/fast-cpu.yaml at 240x320 for "
           f"{args.steps} steps, batch 4, seed 0; last checkpoint; ONNX Runtime predictor.\n")
-    print("| model | role | params (M) | steps | train min (CPU min) | mean IoU | oocyte | sERC | needle | "
+    print("| model (@ input size if not the training size) | role | params (M) | steps | train min (CPU min) | mean IoU | oocyte | sERC | needle | "
           "pixel acc. | vs best heavy | ONNX ms/frame (1 thread) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():

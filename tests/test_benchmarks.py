@@ -20,28 +20,27 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 def test_accuracy_benchmark_table_resume_and_settings_guard(tmp_path: Path) -> None:
     work = tmp_path / "acc"
     common = ["--work", str(work), "--cases", "3", "--test-cases", "1", "--seconds", "2", "--steps", "2",
-              "--fast", "unet_small_tiny", "--heavy", "lraspp_mobilenet_v3_tiny", "deeplabv3plus_resnet50_tiny",
-              "--threads", "1"]
+              "--fast", "unet_small_tiny", "--heavy", "lraspp_mobilenet_v3_tiny", "unet_resnet18_tiny",
+              "--threads", "1", "--also-at", "96", "128"]
     first = _run(*common)
     assert first.returncode == 0, first.stderr[-2000:]
     rows = [line for line in first.stdout.splitlines() if line.startswith("| ") and "_tiny" in line]
-    assert [r.split("|")[1].strip() for r in rows] == ["unet_small_tiny", "lraspp_mobilenet_v3_tiny",
-                                                       "deeplabv3plus_resnet50_tiny"]
-    results = {r["role"] + ":" + name: r for name in ("unet_small_tiny", "lraspp_mobilenet_v3_tiny",
-                                                       "deeplabv3plus_resnet50_tiny")
-               for r in [json.loads((work / name / "result.json").read_text())]}
-    best_heavy = max(r["mean_iou"] for k, r in results.items() if k.startswith("heavy:"))
+    names = ["unet_small_tiny", "lraspp_mobilenet_v3_tiny", "unet_resnet18_tiny"]
+    assert [r.split("|")[1].strip() for r in rows] == names + ["unet_small_tiny @ 96x128"]
+    results = {name: json.loads((work / name / "result.json").read_text()) for name in names}
+    best_heavy = max(r["mean_iou"] for r in results.values() if r["role"] == "heavy")
     for row in rows:
-        name = row.split("|")[1].strip()
-        r = json.loads((work / name / "result.json").read_text())
-        assert 0.0 <= r["mean_iou"] <= 1.0 and r["steps"] == 2 and r["frames"] == 2
+        name, _, size = row.split("|")[1].strip().partition(" @ ")
+        r = results[name]["at"][size] if size else results[name]
+        assert 0.0 <= r["mean_iou"] <= 1.0 and results[name]["steps"] == 2 and r["frames"] == 2
+        assert r["size"] == ([96, 128] if size else [240, 320])
         assert row.split("|")[11].strip() == f"{r['mean_iou'] - best_heavy:+.4f}"  # gap to the best heavy model
-    assert sorted(p.name for p in (work / "unet_small_tiny").glob("model*")) == ["model-last.pt", "model.onnx",
-                                                                                   "model.pt"]
+    assert sorted(p.name for p in (work / "unet_small_tiny").glob("model*")) == [
+        "model-96x128.onnx", "model-last.pt", "model.onnx", "model.pt"]
 
     # Finished models are reused, not retrained: the second run prints the same table.
     again = _run(*common)
-    assert again.returncode == 0 and "training " not in again.stdout
+    assert again.returncode == 0 and "(fast) ..." not in again.stdout and "(heavy) ..." not in again.stdout
     assert [line for line in again.stdout.splitlines() if "_tiny" in line] == rows
 
     # Results made with other settings are never mixed into the table.
