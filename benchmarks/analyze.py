@@ -188,18 +188,18 @@ def main() -> None:
         r = time_analysis(clip, model, work / f"out-{Path(model).stem}-{backend}-{threads}", backend, threads)
         rows.append(f"| {label} | {backend} | {size[0]}x{size[1]} | {threads} | {r['frames']} | {r['seconds']:.1f} | "
                     f"{r['fps']:.3g} |")
-        print(rows[-1], flush=True)
+        print(rows[-1], file=sys.stderr, flush=True)  # progress; the table is printed at the end
     profile = stage_profile(video, fast_onnx, work, threads=1)
     prof_rows = [f"| {k} | {v:.1f} |" for k, v in profile.items()]
     prof_rows.append(f"| sum (no overlap) | {sum(profile.values()):.1f} |")
-    print("\n".join(prof_rows), flush=True)
+    print("\n".join(prof_rows), file=sys.stderr, flush=True)
     mem_rows = []
     for seconds in args.memory_seconds:
         long_video = write_video(work / f"long-{int(seconds)}s.mp4", frames, int(seconds * 24))
         m = memory_run(long_video, fast_onnx, work / f"mem-{int(seconds)}", threads=1)
         mem_rows.append(f"| {seconds:.0f} s ({m['frames']} frames) | {m['frames'] / m['seconds']:.1f} | "
                         f"{m['baseline_mib']:.0f} | " + " | ".join(f"{m['rss_at'][q]:.0f}" for q in (0.25, 0.5, 0.9)) + f" | {m['peak_mib']:.0f} |")
-        print(mem_rows[-1], flush=True)
+        print(mem_rows[-1], file=sys.stderr, flush=True)
 
     cmd = "PYTHONPATH=src python benchmarks/analyze.py " + " ".join(sys.argv[1:])
     load = os.getloadavg()[0]
