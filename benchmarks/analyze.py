@@ -185,7 +185,7 @@ def main() -> None:
     fast_name, fast_onnx, _ = fast_models[0]
     rows = []
     for label, model, clip, backend, threads, size in plan:
-        r = time_analysis(clip, model, work / f"out-{Path(model).stem}-{backend}-{threads}", backend, threads)
+        r = time_analysis(clip, model, work / f"out-{len(rows):02d}-{label}-{backend}-{threads}", backend, threads)
         rows.append(f"| {label} | {backend} | {size[0]}x{size[1]} | {threads} | {r['frames']} | {r['seconds']:.1f} | "
                     f"{r['fps']:.3g} |")
         print(rows[-1], file=sys.stderr, flush=True)  # progress; the table is printed at the end
@@ -203,9 +203,10 @@ def main() -> None:
 
     cmd = "PYTHONPATH=src python benchmarks/analyze.py " + " ".join(sys.argv[1:])
     load = os.getloadavg()[0]
-    shared = (f" The CPU was shared with other jobs while this ran (load average {load:.1f} at the end on "
-              f"{os.cpu_count()} cores): numbers vary by +-30 % between runs; rerun on a quiet machine."
-              if load > (os.cpu_count() or 1) else "")
+    # The analysis itself keeps several threads busy (decode, ONNX Runtime, encode), so a load average
+    # above the core count at the end does not prove other jobs; the start value is the one to check.
+    shared = (f" Load average {load:.1f} at the end (the analysis runs several threads). If the start value is "
+              f"above {os.cpu_count()}, other jobs shared the CPU: numbers then vary by +-30 % between runs.")
     weights = (f"trained checkpoint(s) {', '.join(str(g) for _, _, g in fast_models)}; stage profile and memory "
                f"with {fast_name}" if args.fast_checkpoint else "untrained weights")
     text = "\n".join([
