@@ -41,7 +41,7 @@ from oocyteseg.training.curves import keep_previous_log, write_curves
 from oocyteseg.training.data import build_loaders
 from oocyteseg.training.losses import median_frequency_weights
 from oocyteseg.training.module import SegmentationModule
-from oocyteseg.training.precise_bn import PreciseBatchNorm, loader_images, recalibrate_batchnorm
+from oocyteseg.training.precise_bn import PreciseBatchNorm, recalibrate_from_loader
 from oocyteseg.training.progress import StepProgress
 
 # Settings that may change when a run is resumed (everything else must match the saved config).
@@ -156,7 +156,7 @@ def _make_trainer(config: TrainConfig, out_dir: Path, progress: bool, has_val: b
         cbs.append(ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/mIoU", mode="max", save_top_k=1,
                                    enable_version_counter=False))
     if has_val and t.precise_bn_batches:
-        cbs.append(PreciseBatchNorm(t.precise_bn_batches))
+        cbs.append(PreciseBatchNorm(t.precise_bn_batches, config.seed))
     if progress:
         cbs.append(StepProgress(f"train {out_dir.name}"))
     cbs += callbacks or []
@@ -172,12 +172,13 @@ def _make_trainer(config: TrainConfig, out_dir: Path, progress: bool, has_val: b
     )
 
 
-def _export(ckpt: Path, module: SegmentationModule, out: Path, extra: dict, train_dl, bn_batches: int) -> Path:
+def _export(ckpt: Path, module: SegmentationModule, out: Path, extra: dict, train_dl, bn_batches: int,
+            seed: int) -> Path:
     """The checkpoint's weights as a portable model, with precise BatchNorm statistics (see precise_bn.py)."""
     state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
     model = module.model.cpu()
     model.load_state_dict({k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")})
-    used = recalibrate_batchnorm(model, loader_images(train_dl), bn_batches)
+    used = recalibrate_from_loader(model, train_dl, bn_batches, seed)
     if used:
         extra = {**extra, "precise_bn_batches": used}
     return save_checkpoint(out, model, module.model_config, extra, overwrite=True)
@@ -231,10 +232,11 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
     extra = {"config": config.to_dict(), "labelset": labels.name, "classes": list(labels.classes),
              "size": list(config.data.size), "mean": IMAGE_MEAN.tolist(), "std": IMAGE_STD.tolist()}
     bn = config.trainer.precise_bn_batches
-    _export(last, module, result.last_model_path, {**extra, "step": result.steps, "selected": "last"}, train_dl, bn)
+    _export(last, module, result.last_model_path, {**extra, "step": result.steps, "selected": "last"}, train_dl, bn,
+            config.seed)
     _export(best_path or last, module, result.model_path,
             {**extra, "step": result.steps, "selected": "best val mIoU" if best_path else "last",
-             "best_val_miou": best_score}, train_dl, bn)
+             "best_val_miou": best_score}, train_dl, bn, config.seed)
     write_curves(out_dir / "logs", out_dir, title=f"{config.model.name} ({out_dir.name})")
     result.seconds, result.cpu_seconds = time.time() - start, time.process_time() - cpu_start
     write_json(out_dir / "result.json", {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()})

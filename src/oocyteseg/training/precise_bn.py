@@ -87,6 +87,16 @@ def loader_images(loader: Iterable[dict]) -> Iterator[torch.Tensor]:
         yield batch["image"]
 
 
+def recalibrate_from_loader(model: nn.Module, loader: Iterable[dict], max_batches: int, seed: int = 0) -> int:
+    """`recalibrate_batchnorm` on the images of `loader`, drawn with a fixed seed (the same batches every
+    call: two exports of the same weights get the same statistics) and the caller's random state restored."""
+    with _rng_preserved():
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+        return recalibrate_batchnorm(model, loader_images(loader), max_batches)
+
+
 class PreciseBatchNorm(L.Callback):
     """Recompute the BatchNorm statistics from training batches before every validation.
 
@@ -95,12 +105,12 @@ class PreciseBatchNorm(L.Callback):
     state is restored after the extra batches are drawn.
     """
 
-    def __init__(self, max_batches: int) -> None:
+    def __init__(self, max_batches: int, seed: int = 0) -> None:
         self.max_batches = max_batches
+        self.seed = seed
 
     def on_validation_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         loader = trainer.train_dataloader
         if self.max_batches <= 0 or loader is None or trainer.sanity_checking:
             return
-        with _rng_preserved():
-            recalibrate_batchnorm(pl_module, loader_images(loader), self.max_batches)
+        recalibrate_from_loader(pl_module, loader, self.max_batches, self.seed)
