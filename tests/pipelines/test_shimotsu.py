@@ -93,3 +93,11 @@ def test_results_page_checks_the_targets(study, tmp_path):
     assert "Shimotsu et al. Table 2 (theirs: real clinical data)" in text and "| Case10 | 0.99 | 0.78" in text
     assert "mean IoU over oocyte / sERC / needle" in text and "f4 mean relative error" in text
     assert "Andreini et al.\n\nNot run" in text
+
+
+def test_default_models_leave_deeplab_out_only_without_a_gpu():
+    from oocyteseg.cli.experiment_cmd import default_models
+
+    assert default_models(True) == ("deeplabv3_resnet50,unet_small", None)
+    models, note = default_models(False)
+    assert models == "unet_small" and "--models deeplabv3_resnet50,unet_small" in note
