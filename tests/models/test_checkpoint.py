@@ -100,3 +100,28 @@ def test_unknown_model_or_option_in_a_checkpoint_is_reported(tmp_path: Path) -> 
     torch.save(payload, tmp_path / "damaged.pt")
     with pytest.raises(OocytesegError, match="lacks its model config"):
         load_checkpoint(tmp_path / "damaged.pt")
+
+
+def test_builder_defaults_are_written_so_a_changed_default_cannot_break_loading(tmp_path: Path, monkeypatch) -> None:
+    model, config = _trained_like("unet_small")  # kwargs {}: every option at its default
+    path = save_checkpoint(tmp_path / "model.pt", model, config)
+    _, saved_config, _ = load_checkpoint(path)
+    assert saved_config["kwargs"]["base_channels"] == 8 and saved_config["kwargs"]["depth"] >= 1
+    assert "backbone_weights" not in saved_config["kwargs"]
+    # A later release with another default still rebuilds the saved architecture.
+    import oocyteseg.models.registry as registry
+
+    entry = registry.get_model_entry("unet_small")
+    original = entry.builder
+
+    def wider(*, num_classes: int, in_channels: int = 3, backbone_weights=None, base_channels: int = 16,
+              depth: int = 3):
+        return original(num_classes=num_classes, in_channels=in_channels, backbone_weights=backbone_weights,
+                        base_channels=base_channels, depth=depth)
+
+    monkeypatch.setitem(registry._REGISTRY, "unet_small", registry.ModelEntry(
+        entry.name, wider, entry.description, entry.tiny, entry.backbone))
+    loaded, _, _ = load_checkpoint(path)
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(model(x), loaded(x))

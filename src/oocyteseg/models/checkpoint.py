@@ -8,6 +8,7 @@ are a different (training-only) format.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from pathlib import Path
@@ -18,7 +19,7 @@ from torch import nn
 
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import atomic_path
-from oocyteseg.models.registry import build_model
+from oocyteseg.models.registry import build_model, get_model_entry
 
 FORMAT = "oocyteseg-model"
 VERSION = 1
@@ -51,6 +52,30 @@ def normalise_model_config(model_config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def with_default_options(config: dict[str, Any]) -> dict[str, Any]:
+    """`config` with every builder option it leaves out written in at its current default.
+
+    A checkpoint then rebuilds the same architecture even if a later release changes a default
+    (unet_small's base_channels went from 16 to 8, and checkpoints saved with `kwargs: {}` before that
+    no longer loaded).
+    """
+    try:
+        params = inspect.signature(get_model_entry(config["name"]).builder).parameters.values()
+    except KeyError:
+        return config
+    filled = {}
+    for p in params:
+        if (p.name in ("num_classes", "in_channels") or p.name in _LOCAL_ONLY or p.name in config["kwargs"]
+                or p.default is inspect.Parameter.empty):
+            continue
+        try:
+            json.dumps(p.default)
+        except TypeError:
+            continue
+        filled[p.name] = p.default
+    return {**config, "kwargs": {**filled, **config["kwargs"]}}
+
+
 def save_checkpoint(
     path: str | os.PathLike,
     model: nn.Module,
@@ -69,7 +94,7 @@ def save_checkpoint(
             lists, dicts and tensors only.
         overwrite: replace an existing file (otherwise OutputExistsError).
     """
-    config = normalise_model_config(model_config)
+    config = with_default_options(normalise_model_config(model_config))
     payload = {
         "format": FORMAT,
         "version": VERSION,
