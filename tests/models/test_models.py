@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from oocyteseg.models import create_model, export_onnx, get_model_entry, list_models, load_checkpoint, make_model_config
 from oocyteseg.models import save_checkpoint
+from oocyteseg.models.checkpoint import with_default_options
 from oocyteseg.models.layers import first_conv
 
 torch.set_num_threads(1)
@@ -96,7 +97,9 @@ def test_checkpoint_round_trip(name: str, tmp_path: Path) -> None:
     model = create_model(name, NUM_CLASSES).eval()
     save_checkpoint(tmp_path / "model.pt", model, config, extra={"name": name})
     loaded, loaded_config, extra = load_checkpoint(tmp_path / "model.pt")
-    assert loaded_config == config and extra == {"name": name}
+    # the saved config is the given one with every builder default written in (see with_default_options)
+    assert loaded_config == with_default_options(config) and extra == {"name": name}
+    assert {k: loaded_config[k] for k in ("name", "num_classes", "in_channels")} == {k: config[k] for k in ("name", "num_classes", "in_channels")}
     x = torch.rand(1, 3, 40, 56)
     with torch.no_grad():
         assert torch.equal(model(x), loaded(x)), name
