@@ -39,7 +39,7 @@ bench: $(STAMP)
 OOCYTESEG    := $(VENV)/bin/oocyteseg
 SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu --models unet_small --budget 0.012 \
                 --data-fraction 0.1 --video-fps 4 --threads 2 --resume
-ANDREINI_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini --model unet_small --budget 0.02 \
+ANDREINI_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini --model unet_small --budget 0.06 \
                 --batch-size 4 --set optim.name=adamw --set optim.lr=0.003 --set optim.scheduler=onecycle --threads 2 --resume
 
 results: $(STAMP)
