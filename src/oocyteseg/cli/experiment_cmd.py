@@ -42,28 +42,6 @@ def _size(text: str | None) -> dict[str, object]:
     return {"data.size": [h, w]}
 
 
-GPU_MODELS = "deeplabv3_resnet50,unet_small"  # the paper's model and the fast CPU model
-CPU_MODELS = "unet_small"
-
-
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def default_models(cuda: bool) -> tuple[str, str | None]:
-    """The study's models when --models is not given, and a note to print when DeepLab is left out.
-
-    DeepLab-ResNet-50 trains at about 7 s per step on a 2-core CPU (docs/performance.md), so the default
-    phantom study would take over 5 hours there; on a CPU it must be asked for explicitly.
-    """
-    if cuda:
-        return GPU_MODELS, None
-    return CPU_MODELS, ("no GPU: the study trains unet_small only (DeepLab-ResNet-50 takes about 7 s per training "
-                        "step on a CPU); add it with --models deeplabv3_resnet50,unet_small")
-
-
 def shimotsu(
     out: Path = typer.Option(..., "--out", "-o", help="study folder"),
     videos: Path | None = typer.Option(None, "--videos", help="folder of ICSI videos (default: a phantom study)"),
@@ -71,7 +49,7 @@ def shimotsu(
     budget: float = typer.Option(0.01, "--budget", min=1e-7, help="training steps = 25,000 x budget (1 = the paper)"),
     models: str | None = typer.Option(None, "--models",
                                       help="comma-separated registry names (or preset YAML files); default: "
-                                      f"{GPU_MODELS} with a GPU, {CPU_MODELS} without"),
+                                      "deeplabv3_resnet50,unet_small with a GPU, unet_small without"),
     cases: int = typer.Option(11, "--cases", min=2, help="phantom cases (image counts follow Table 1)"),
     data_fraction: float | None = typer.Option(None, "--data-fraction", help="phantom stills = Table 1 x this "
                                                "(default min(1, 10 x budget))"),
@@ -91,14 +69,18 @@ def shimotsu(
     Example: oocyteseg experiment shimotsu --out runs/shimotsu --models lraspp_mobilenet_v3 --budget 0.004
     """
     from oocyteseg.cli.progress import progress_callback
-    from oocyteseg.pipelines.shimotsu import ShimotsuSettings, run_shimotsu
+    from oocyteseg.pipelines.shimotsu import ShimotsuSettings, default_models, run_shimotsu
 
     overrides = {**_size(size), **({"optim.batch_size": batch_size} if batch_size else {}), **_sets(sets)}
     if models is None:
-        models, note = default_models(_cuda_available())
+        import torch
+
+        names, note = default_models(torch.cuda.is_available())
         if note:
             console.print(note)
-    s = ShimotsuSettings(models=_names(models), budget=budget, cases=cases, data_fraction=data_fraction, seed=seed, video_fps=video_fps,
+    else:
+        names = _names(models)
+    s = ShimotsuSettings(models=names, budget=budget, cases=cases, data_fraction=data_fraction, seed=seed, video_fps=video_fps,
                          config_dir=config_dir, cpu_threads=threads, overrides=overrides)
     with progress_callback() as progress:
         result = run_shimotsu(out, s, videos=videos, annotations=annotations, resume=resume, overwrite=overwrite,

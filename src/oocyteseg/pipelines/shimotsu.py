@@ -52,12 +52,27 @@ PAPER_STEPS = 25_000  # their training length; --budget 1 trains every model thi
 PRESETS = {"deeplabv3_resnet50": "shimotsu-deeplab.yaml"}  # other models start from fast-cpu.yaml
 FAST_PRESET = "fast-cpu.yaml"
 
+GPU_MODELS = ("deeplabv3_resnet50", "unet_small")  # the paper's model and the fast CPU model
+CPU_MODELS = ("unet_small",)
+
+
+def default_models(cuda: bool) -> tuple[tuple[str, ...], str | None]:
+    """The study's models when none are named, and a note to print when DeepLab is left out.
+
+    DeepLab-ResNet-50 trains at about 7 s per step on a 2-core CPU (docs/performance.md), so the default
+    phantom study would take over 5 hours there; on a CPU it must be asked for explicitly.
+    """
+    if cuda:
+        return GPU_MODELS, None
+    return CPU_MODELS, ("no GPU: the study trains unet_small only (DeepLab-ResNet-50 takes about 7 s per training "
+                        "step on a CPU); add it with --models deeplabv3_resnet50,unet_small")
+
 
 @dataclass
 class ShimotsuSettings:
     """What the study runs. `budget` scales the training steps (25,000 x budget) and the phantom's size."""
 
-    models: tuple[str, ...] = ("deeplabv3_resnet50", "unet_small")
+    models: tuple[str, ...] = GPU_MODELS
     budget: float = 0.01
     cases: int = 11
     data_fraction: float | None = None  # phantom images per case = Table 1 x this; default min(1, 10 x budget)
