@@ -54,7 +54,7 @@ def _rows(tmp_path, shapes):
 def test_constant_prediction_gives_the_class_frequencies(tmp_path):
     rows = _rows(tmp_path, [("a", (32, 48)), ("a", (32, 48)), ("b", (40, 40))])
     model = ConstantModel(0)
-    res = evaluate_model(model, rows, size=(16, 24), batch_size=2)
+    res = evaluate_model(model, rows, (16, 24), batch_size=2)
     assert set(model.seen) == {(16, 24)}  # every image is resized to the model's size
     fg_a, fg_b = 2 * (8 * 12), 10 * 10
     assert res.case_cms["a"][1, 0] == fg_a and res.case_cms["a"][0, 0] == 2 * 32 * 48 - fg_a
@@ -68,7 +68,7 @@ def test_constant_prediction_gives_the_class_frequencies(tmp_path):
 
 def test_perfect_model_scores_one_and_keeps_predictions(tmp_path):
     rows = _rows(tmp_path, [("a", (32, 32)), ("b", (24, 40))])
-    res = evaluate_model(ThresholdModel(), rows, size=None, batch_size=4, keep_predictions=True)
+    res = evaluate_model(ThresholdModel(), rows, None, batch_size=4, keep_predictions=True)
     assert res.overall_metrics()["accuracy"] == 1.0 and res.overall_metrics()["mean_iou"] == 1.0
     assert [p.shape for p in res.predictions] == [(32, 32), (24, 40)]
     paths = write_evaluation(res, tmp_path / "eval")

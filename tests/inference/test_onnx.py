@@ -8,7 +8,7 @@ import pytest
 
 from oocyteseg.errors import OocytesegError, OutputExistsError
 from oocyteseg.inference import OnnxPredictor, TorchPredictor, export_checkpoint_onnx, load_predictor
-from oocyteseg.inference.onnx_predictor import logits_to_mask
+from oocyteseg.data.preprocess import logits_to_labels
 from oocyteseg.io.video import iter_frames
 from tests.inference.conftest import make_checkpoint
 
@@ -49,7 +49,7 @@ def test_logit_upsampling_matches_torch_bilinear():
     logits = rng.normal(size=(4, 12, 16)).astype(np.float32)
     ref = F.interpolate(torch.from_numpy(logits)[None], size=(48, 64), mode="bilinear",
                         align_corners=False)[0].argmax(0).numpy()
-    assert np.mean(logits_to_mask(logits, 48, 64) == ref) > 0.999
+    assert np.mean(logits_to_labels(logits, 48, 64) == ref) > 0.999
 
 
 def test_load_predictor_backends_and_errors(tiny_checkpoint, tmp_path):
@@ -70,10 +70,11 @@ def test_load_predictor_backends_and_errors(tiny_checkpoint, tmp_path):
 
 
 def test_lut_preprocessing_equals_training_normalisation():
-    from oocyteseg.data.dataset import image_to_tensor, resize_pair
-    from oocyteseg.inference.onnx_predictor import preprocess
+    """The inference table and the training path (augmented [0, 1] tensor, then normalised) agree."""
+    from oocyteseg.data.preprocess import InputSpec, image_to_uint8_tensor01
 
     image = np.random.default_rng(2).integers(0, 256, (96, 128, 3), dtype=np.uint8)
-    ours = preprocess([image], (48, 64))[0]
-    ref = image_to_tensor(resize_pair(image, None, (48, 64))[0]).numpy()
-    assert np.abs(ours - ref).max() < 1e-6
+    for spec in (InputSpec((48, 64)), InputSpec((48, 64), (0.5, 0.5, 0.5), (0.5, 0.5, 0.5))):
+        ours = spec.batch([image])[0]
+        ref = spec.normalize_tensor(image_to_uint8_tensor01(spec.resize(image))).numpy()
+        assert np.abs(ours - ref).max() < 1e-6

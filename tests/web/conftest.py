@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from oocyteseg.data.dataset import image_to_tensor, resize_pair
+from oocyteseg.data.preprocess import InputSpec, resize_mask
 from oocyteseg.io.images import read_image, read_mask
 from oocyteseg.models import create_model, make_model_config, save_checkpoint
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
@@ -49,9 +49,10 @@ def fitted_model(tmp_path_factory, phantom_dir) -> Path:
     torch.set_num_threads(1)
     torch.manual_seed(0)
     manifest = pd.read_csv(phantom_dir / "manifest.csv")
-    pairs = [resize_pair(read_image(phantom_dir / r.image), read_mask(phantom_dir / r.mask), SIZE)
+    spec = InputSpec(SIZE)
+    pairs = [(spec.resize(read_image(phantom_dir / r.image)), resize_mask(read_mask(phantom_dir / r.mask), SIZE))
              for r in manifest.itertuples()]
-    x = torch.stack([image_to_tensor(im) for im, _ in pairs])
+    x = torch.stack([spec.tensor(im) for im, _ in pairs])
     y = torch.stack([torch.from_numpy(np.asarray(m)).long() for _, m in pairs])
     model = create_model(MODEL, num_classes=4)
     opt = torch.optim.Adam(model.parameters(), 1e-2)

@@ -8,10 +8,13 @@ Presets (combine with "+", e.g. "andreini+photometric"):
 - "photometric": brightness, contrast, gamma, Gaussian blur and noise, on the image only.
 - "geometric": small affine (rotation +-10 deg, scale 0.9-1.1, translation 5 %); the mask is warped
   with nearest-neighbour interpolation (tv_tensors.Mask), uncovered pixels become background.
+- "flips": horizontal and vertical flips (an ICSI video may be mirrored: needle from the left).
 
-The returned callable has the dataset's signature `f(image, mask) -> (image, mask)`, with `image` the
-normalised float tensor of `oocyteseg.data.dataset.image_to_tensor`; photometric operations work on
-the un-normalised [0, 1] image, so they mean the same for any normalisation.
+The returned callable has the dataset's signature `f(image01, mask) -> (image01, mask)`, with `image01`
+a [0, 1] float tensor (3, H, W) (`tv_tensors.Image`) and `mask` an index mask (`tv_tensors.Mask`, warped
+with nearest neighbour): every geometric operation moves image and mask together. The dataset
+normalises the result with the model's statistics (`oocyteseg.data.preprocess.InputSpec`), so the
+operations mean the same for any normalisation.
 """
 
 from __future__ import annotations
@@ -23,10 +26,6 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from oocyteseg.data.dataset import IMAGE_MEAN, IMAGE_STD
-
-_MEAN = torch.tensor(IMAGE_MEAN).view(3, 1, 1)
-_STD = torch.tensor(IMAGE_STD).view(3, 1, 1)
 
 
 class RandomRot90(v2.Transform):
@@ -79,11 +78,17 @@ def _photometric() -> list[v2.Transform]:
 
 def _geometric() -> list[v2.Transform]:
     fill = {tv_tensors.Image: 0.5, tv_tensors.Mask: 0}
-    return [v2.RandomAffine(degrees=10, translate=(0.05, 0.05), scale=(0.9, 1.1), fill=fill)]
+    # bilinear for the image; tv_tensors.Mask is always warped with nearest neighbour
+    return [v2.RandomAffine(degrees=10, translate=(0.05, 0.05), scale=(0.9, 1.1), fill=fill,
+                            interpolation=v2.InterpolationMode.BILINEAR)]
+
+
+def _flips() -> list[v2.Transform]:
+    return [v2.RandomHorizontalFlip(), v2.RandomVerticalFlip()]
 
 
 PRESETS: dict[str, Callable[[], list[v2.Transform]]] = {
-    "none": list, "andreini": _andreini, "photometric": _photometric, "geometric": _geometric,
+    "none": list, "andreini": _andreini, "photometric": _photometric, "geometric": _geometric, "flips": _flips,
 }
 
 
@@ -97,7 +102,7 @@ def parse_preset(spec: str) -> list[str]:
 
 
 class JointAugment:
-    """Picklable `f(image, mask)` applying a v2 pipeline to a normalised image tensor and its mask."""
+    """Picklable `f(image01, mask)` applying a v2 pipeline to a [0, 1] image tensor and its mask."""
 
     def __init__(self, spec: str):
         self.spec = spec
@@ -105,10 +110,8 @@ class JointAugment:
         self.pipeline = v2.Compose([t for name in self.names for t in PRESETS[name]()])
 
     def __call__(self, image: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        img01 = tv_tensors.Image((image * _STD + _MEAN).clamp(0, 1))
-        out_img, out_mask = self.pipeline(img01, tv_tensors.Mask(mask))
-        image = (out_img.as_subclass(torch.Tensor) - _MEAN) / _STD
-        return image.contiguous(), out_mask.as_subclass(torch.Tensor).contiguous()
+        out_img, out_mask = self.pipeline(tv_tensors.Image(image), tv_tensors.Mask(mask))
+        return out_img.as_subclass(torch.Tensor).contiguous(), out_mask.as_subclass(torch.Tensor).contiguous()
 
     def __repr__(self) -> str:
         return f"JointAugment({self.spec!r})"

@@ -1,7 +1,8 @@
 """Evaluate a model on manifest rows: confusion matrices per image, per case and overall.
 
-Images are resized to the model's input size; the logits are resized back (bilinear) to each mask's
-native size before the arg-max, so every metric is computed on the original annotation pixels.
+Images go through the one preprocessing path (`oocyteseg.data.preprocess`: the model's input spec, then
+logits resized back to each image's native size before the arg-max), exactly as `analyze` predicts them,
+so every metric is computed on the original annotation pixels and equals what the deployed model does.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader
 
 from oocyteseg.classes import LabelSet, get_label_set
-from oocyteseg.data.dataset import SegmentationDataset
+from oocyteseg.data.preprocess import InputSpec, predict_labels, torch_runner
+from oocyteseg.errors import OocytesegError
 from oocyteseg.evaluation.metrics import confusion_matrix, summarize
+from oocyteseg.io.images import read_image, read_mask
 
 Progress = Callable[[str, int, int], None]
 
@@ -54,36 +55,29 @@ class EvalResult:
         return summarize(self.overall_cm, self.class_names)
 
 
-def _predict(model: nn.Module, images: torch.Tensor, size: tuple[int, int] | None, out_hw: tuple[int, int]) -> torch.Tensor:
-    x = images
-    if size is not None and tuple(x.shape[-2:]) != tuple(size):
-        x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
-    logits = model(x)
-    if tuple(logits.shape[-2:]) != tuple(out_hw):
-        logits = F.interpolate(logits, size=out_hw, mode="bilinear", align_corners=False)
-    return logits.argmax(1)
-
-
-def _same_shape_groups(samples: list[dict]) -> list[list[dict]]:
-    groups: list[list[dict]] = []
-    for s in samples:
-        if groups and groups[-1][0]["image"].shape == s["image"].shape:
-            groups[-1].append(s)
-        else:
-            groups.append([s])
-    return groups
+def _read_pair(row, num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    image, mask = read_image(row["image_path"]), read_mask(row["mask_path"])
+    if image.shape[:2] != mask.shape:
+        raise OocytesegError(f"image is {image.shape[1]}x{image.shape[0]} but mask is {mask.shape[1]}x{mask.shape[0]}",
+                             row["mask_path"], "regenerate the mask at the image's size")
+    if mask.max() >= num_classes:
+        raise OocytesegError(f"mask has class {int(mask.max())} but the label set has {num_classes} classes",
+                             row["mask_path"], "check the label set / classes file")
+    return image, mask
 
 
 @torch.no_grad()
-def evaluate_model(model: nn.Module, rows: pd.DataFrame, size: Sequence[int] | None, device: str | torch.device = "cpu",
-                   batch_size: int = 4, *, num_classes: int | None = None, class_names: Sequence[str] | None = None,
-                   keep_predictions: bool = False, num_workers: int = 0, progress: Progress | None = None) -> EvalResult:
+def evaluate_model(model: nn.Module, rows: pd.DataFrame, spec: InputSpec | Sequence[int] | None,
+                   device: str | torch.device = "cpu", batch_size: int = 4, *, num_classes: int | None = None,
+                   class_names: Sequence[str] | None = None, keep_predictions: bool = False,
+                   progress: Progress | None = None) -> EvalResult:
     """Predict every row (manifest rows with image_path / mask_path / case) and accumulate confusion matrices.
 
     Args:
         model: maps normalised (N, 3, H, W) images to (N, C, H, W) logits.
         rows: annotated manifest rows (see `oocyteseg.data.manifest.load_manifest`).
-        size: (height, width) the model expects (its training size), or None for native size.
+        spec: the model's input spec (`InputSpec.from_extra(checkpoint extra)`); a (height, width) or None is
+            taken as that size (None: native) with ImageNet statistics.
         device: where to run the model.
         batch_size: images per forward pass (images of different native sizes are never batched together).
         num_classes / class_names: taken from the label set of the rows when not given.
@@ -94,26 +88,23 @@ def evaluate_model(model: nn.Module, rows: pd.DataFrame, size: Sequence[int] | N
         class_names = list(labelset.classes) if labelset else [str(i) for i in range(num_classes or 0)]
     num_classes = num_classes or len(class_names)
     class_names = list(class_names)
-    size = tuple(size) if size is not None else None
+    if not isinstance(spec, InputSpec):
+        spec = InputSpec(tuple(spec) if spec is not None else None)
     rows = rows.reset_index(drop=True)
     model = model.to(device).eval()
-    ds = SegmentationDataset(rows, size=None, num_classes=num_classes)
-    dl = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=num_workers, collate_fn=list)
+    run = torch_runner(model, device)
     frame_cms = np.zeros((len(rows), num_classes, num_classes), np.int64)
     predictions: list[np.ndarray] | None = [None] * len(rows) if keep_predictions else None  # type: ignore[list-item]
-    done = 0
-    for samples in dl:
-        for group in _same_shape_groups(samples):
-            images = torch.stack([s["image"] for s in group]).to(device)
-            masks = torch.stack([s["mask"] for s in group]).to(device)
-            pred = _predict(model, images, size, tuple(masks.shape[-2:]))
-            for s, p, m in zip(group, pred, masks):
-                frame_cms[s["index"]] = confusion_matrix(p, m, num_classes).cpu().numpy()
-                if predictions is not None:
-                    predictions[s["index"]] = p.to(torch.uint8).cpu().numpy()
-        done += len(samples)
+    for start in range(0, len(rows), batch_size):
+        chunk = [_read_pair(rows.iloc[i], num_classes) for i in range(start, min(start + batch_size, len(rows)))]
+        preds = predict_labels(run, [im for im, _ in chunk], spec, batch_size)
+        for k, (pred, (_, mask)) in enumerate(zip(preds, chunk)):
+            frame_cms[start + k] = confusion_matrix(torch.from_numpy(pred), torch.from_numpy(mask),
+                                                    num_classes).cpu().numpy()
+            if predictions is not None:
+                predictions[start + k] = pred
         if progress:
-            progress("evaluate", done, len(rows))
+            progress("evaluate", start + len(chunk), len(rows))
     cases = rows["case"].astype(str)
     case_cms = {c: frame_cms[(cases == c).to_numpy()].sum(0) for c in sorted(cases.unique())}
     frames = pd.DataFrame({"case": cases, "image": rows["image_path"]})
@@ -124,14 +115,13 @@ def evaluate_model(model: nn.Module, rows: pd.DataFrame, size: Sequence[int] | N
 
 def evaluate_checkpoint(checkpoint: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
                         rows: pd.DataFrame | None = None, cases: Sequence[str] | None = None, batch_size: int = 4,
-                        device: str = "cpu", size: Sequence[int] | None = None,
+                        device: str = "cpu", size: Sequence[int] | None = None, keep_predictions: bool = False,
                         progress: Progress | None = None) -> tuple[EvalResult, dict]:
     """Load a portable model (`model.pt`) and evaluate it on a manifest's annotated rows (or on `rows`).
 
     The label set and input size come from the checkpoint (what it was trained with) unless `size` is given.
     Returns the result and the checkpoint's `extra` dict.
     """
-    from oocyteseg.errors import OocytesegError
     from oocyteseg.models import load_checkpoint
     from oocyteseg.training.data import load_rows
 
@@ -150,9 +140,9 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, manifest: str | os.PathLi
             raise OocytesegError(f"case(s) {missing} not in the data (cases: {sorted(set(rows['case']))})",
                                  manifest, "check --cases")
         rows = rows[rows["case"].isin(list(cases))]
-    size = size if size is not None else extra.get("size")
-    result = evaluate_model(model, rows, size, device, batch_size, num_classes=labelset.num_classes,
-                            class_names=labelset.classes, progress=progress)
+    result = evaluate_model(model, rows, InputSpec.from_extra(extra, size), device, batch_size,
+                            num_classes=labelset.num_classes, class_names=labelset.classes,
+                            keep_predictions=keep_predictions, progress=progress)
     return result, extra
 
 

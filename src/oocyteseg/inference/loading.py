@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from oocyteseg.data.preprocess import InputSpec
 from oocyteseg.errors import OocytesegError
 from oocyteseg.inference.onnx_predictor import META_PREFIX, OnnxPredictor, export_checkpoint_onnx
 from oocyteseg.inference.predictor import TorchPredictor, labels_from_extra
@@ -53,9 +54,7 @@ def load_predictor(model: str | os.PathLike, backend: str | None = None, size: t
         if threads:
             torch.set_num_threads(int(threads))
         net, config, extra = load_checkpoint(path)
-        recorded = (extra or {}).get("size")
-        size = size or (tuple(recorded) if recorded else None)
-        predictor = TorchPredictor(net, size, device, labels_from_extra(extra))
+        predictor = TorchPredictor(net, InputSpec.from_extra(extra, size), device, labels_from_extra(extra))
     info = {"path": str(path), "name": config.get("name", "?"), "backend": backend,
             "size": list(predictor.size) if predictor.size else None, "labelset": predictor.labels.name,
             "threads": threads}

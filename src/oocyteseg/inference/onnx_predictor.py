@@ -3,9 +3,8 @@
 The exported file carries, in its metadata properties, everything needed to use it without the
 checkpoint: `oocyteseg.size` ("H,W" the model runs at), `oocyteseg.classes` (JSON list),
 `oocyteseg.labelset`, `oocyteseg.mean` / `oocyteseg.std` (input normalisation) and
-`oocyteseg.model_config`. `OnnxPredictor.predict` matches `TorchPredictor.predict`: the image is
-resized to the model size (area interpolation), logits are resized back bilinearly
-(half-pixel centres, as torch's `align_corners=False`) and the argmax is taken at the image size.
+`oocyteseg.model_config`. `OnnxPredictor.predict` goes through the one preprocessing path
+(`oocyteseg.data.preprocess`), as `TorchPredictor.predict`, `evaluate` and training do.
 """
 
 from __future__ import annotations
@@ -15,11 +14,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from oocyteseg.classes import INCLUSIONS, ICSI, LABEL_SETS, LabelSet
-from oocyteseg.data.dataset import IMAGE_MEAN, IMAGE_STD
+from oocyteseg.data.preprocess import IMAGE_MEAN, IMAGE_STD, InputSpec, predict_labels
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import atomic_path, check_writable
 from oocyteseg.models import export_onnx, load_checkpoint
@@ -57,52 +55,6 @@ def export_checkpoint_onnx(checkpoint: str | os.PathLike, onnx_path: str | os.Pa
     return onnx_path
 
 
-def normalisation_lut(mean: np.ndarray = IMAGE_MEAN, std: np.ndarray = IMAGE_STD) -> np.ndarray:
-    """(3, 256) float32 table: value v of channel c -> (v / 255 - mean[c]) / std[c]."""
-    v = np.arange(256, dtype=np.float32)[None, :] / 255.0
-    return ((v - np.asarray(mean, np.float32)[:, None]) / np.asarray(std, np.float32)[:, None]).astype(np.float32)
-
-
-def preprocess(images: Sequence[np.ndarray], size: tuple[int, int] | None,
-               mean: np.ndarray = IMAGE_MEAN, std: np.ndarray = IMAGE_STD,
-               lut: np.ndarray | None = None) -> np.ndarray:
-    """RGB uint8 images -> float32 batch (N, 3, h, w) at `size`, normalised like training.
-
-    Resizing uses the same OpenCV calls as training (`resize_pair`); normalisation is a per-channel
-    lookup table (exactly the training arithmetic, precomputed for the 256 values of a byte).
-    """
-    lut = normalisation_lut(mean, std) if lut is None else lut
-    first = images[0]
-    h, w = size if size else first.shape[:2]
-    batch = np.empty((len(images), 3, h, w), np.float32)
-    for i, im in enumerate(images):
-        if im.shape[:2] != (h, w):
-            interp = cv2.INTER_AREA if h < im.shape[0] else cv2.INTER_LINEAR
-            im = cv2.resize(im, (w, h), interpolation=interp)
-        for c, plane in enumerate(cv2.split(im)):
-            np.take(lut[c], plane, out=batch[i, c])
-    return batch
-
-
-def logits_to_mask(logits: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Argmax (uint8 H x W) of one image's logits (C, h, w), resized bilinearly to height x width.
-
-    Each class plane is resized on its own (cv2, half-pixel centres like torch's align_corners=False)
-    and the argmax is a running maximum over the planes (first maximum wins, as np.argmax).
-    """
-    if logits.shape[1:] == (height, width):
-        return logits.argmax(0).astype(np.uint8)
-    best = cv2.resize(np.ascontiguousarray(logits[0]), (width, height), interpolation=cv2.INTER_LINEAR)
-    index = np.zeros((height, width), np.uint8)
-    for c in range(1, logits.shape[0]):
-        plane = cv2.resize(np.ascontiguousarray(logits[c]), (width, height), interpolation=cv2.INTER_LINEAR)
-        better = (plane > best).view(np.uint8)
-        # index = c where better, else unchanged; uint8 arithmetic (mod 256) beats boolean indexing 20x
-        index += better * (np.uint8(c) - index)
-        np.maximum(best, plane, out=best)
-    return index
-
-
 class OnnxPredictor:
     """Segment RGB uint8 images with an exported ONNX model on ONNX Runtime (CPU).
 
@@ -138,9 +90,9 @@ class OnnxPredictor:
         self.input_name = inp.name
         self.size = self._size(inp.shape)
         self.labels = self._labels()
-        self.mean = np.asarray(json.loads(self.metadata.get(META_PREFIX + "mean", "null")) or IMAGE_MEAN, np.float32)
-        self.std = np.asarray(json.loads(self.metadata.get(META_PREFIX + "std", "null")) or IMAGE_STD, np.float32)
-        self.lut = normalisation_lut(self.mean, self.std)
+        mean = json.loads(self.metadata.get(META_PREFIX + "mean", "null")) or IMAGE_MEAN.tolist()
+        std = json.loads(self.metadata.get(META_PREFIX + "std", "null")) or IMAGE_STD.tolist()
+        self.spec = InputSpec(self.size, tuple(mean), tuple(std))
 
     def _size(self, shape: list) -> tuple[int, int]:
         if META_PREFIX + "size" in self.metadata:
@@ -162,16 +114,13 @@ class OnnxPredictor:
         raise OocytesegError(f"cannot tell the classes of a model with {channels} output channels", self.path,
                              "export it with `oocyteseg export`, which records the class names")
 
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: batch})[0]
+
     def predict_logits(self, images: Sequence[np.ndarray]) -> np.ndarray:
         """Logits (N, C, h, w) at the model size."""
-        batch = preprocess(images, self.size, lut=self.lut)
-        return self.session.run(None, {self.input_name: batch})[0]
+        return self._run(self.spec.batch(images))
 
     def predict(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
         """Index masks (uint8, H x W) for a list of RGB uint8 images (any size; each keeps its own)."""
-        masks: list[np.ndarray] = []
-        for i in range(0, len(images), batch_size):
-            chunk = images[i:i + batch_size]
-            logits = self.predict_logits(chunk)
-            masks += [logits_to_mask(lg, *im.shape[:2]) for lg, im in zip(logits, chunk)]
-        return masks
+        return predict_labels(self._run, images, self.spec, batch_size)

@@ -4,7 +4,7 @@
     >>> model = create_model("unet_small_tiny", num_classes=4)
 """
 
-from oocyteseg.models import deeplab, lraspp, smanet, unet_resnet, unet_small  # noqa: F401  (registers the builders)
+from oocyteseg.models import deeplab, lraspp, smanet, unet_effnet, unet_resnet, unet_small  # noqa: F401  (registers)
 from oocyteseg.models.checkpoint import load_checkpoint, make_model_config, read_checkpoint, save_checkpoint
 from oocyteseg.models.onnx_export import export_onnx
 from oocyteseg.models.registry import (

@@ -33,6 +33,9 @@ class ModelEntry:
         tiny: True for the few-channel variants used by tests.
         backbone: the torchvision ImageNet state dict `backbone_weights` expects (e.g. "resnet50"),
             or None when the model has no pretrained backbone.
+        mean / std: per-channel input statistics the backbone was trained with (ImageNet's by default).
+        packaged_weights: a function returning the path of ImageNet weights shipped by an installed
+            package (read from disk, never downloaded), used when no `backbone_weights` is given.
     """
 
     name: str
@@ -40,20 +43,27 @@ class ModelEntry:
     description: str
     tiny: bool
     backbone: str | None
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    packaged_weights: Callable[[], str] | None = None
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(
-    name: str, *, description: str, tiny: bool = False, backbone: str | None = None
+    name: str, *, description: str, tiny: bool = False, backbone: str | None = None,
+    mean: tuple[float, float, float] | None = None, std: tuple[float, float, float] | None = None,
+    packaged_weights: Callable[[], str] | None = None,
 ) -> Callable[[Builder], Builder]:
     """Decorator registering a builder under `name`."""
 
     def decorate(builder: Builder) -> Builder:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered twice")
-        _REGISTRY[name] = ModelEntry(name, builder, description, tiny, backbone)
+        norm = {k: v for k, v in (("mean", mean), ("std", std)) if v is not None}
+        _REGISTRY[name] = ModelEntry(name, builder, description, tiny, backbone, packaged_weights=packaged_weights,
+                                     **norm)
         return builder
 
     return decorate

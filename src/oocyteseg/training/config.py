@@ -32,6 +32,8 @@ class DataConfig(_Strict):
     split_file: Path | None = None  # a splits.json; with `fold`, sets train_cases / val_cases
     fold: int | None = None
     cache: bool = True  # keep decoded, resized images in memory (one copy per data-loader worker)
+    crop: tuple[int, int] | None = None  # train on random (height, width) patches of the resized images
+    crop_focus: float = Field(0.0, ge=0, le=1)  # share of patches centred on a foreground class
 
     @field_validator("size")
     @classmethod
@@ -53,6 +55,8 @@ class ModelSection(_Strict):
     name: str
     kwargs: dict[str, Any] = {}
     backbone_weights: Path | None = None  # local ImageNet state dict (never downloaded)
+    # models whose encoder weights ship in an installed package (unet_effnet_lite0) load them unless false
+    pretrained: bool = True
 
 
 class OptimConfig(_Strict):

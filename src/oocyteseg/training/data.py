@@ -12,6 +12,7 @@ from oocyteseg.classes import get_label_set
 from oocyteseg.data.augment import build_augment
 from oocyteseg.data.dataset import SegmentationDataset
 from oocyteseg.data.manifest import load_manifest
+from oocyteseg.data.preprocess import InputSpec
 from oocyteseg.data.splits import load_splits
 from oocyteseg.errors import OocytesegError
 from oocyteseg.training.config import DataConfig, TrainConfig
@@ -67,18 +68,26 @@ def split_rows(cfg: DataConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     return train, val
 
 
+def input_spec(cfg: TrainConfig) -> InputSpec:
+    """The model's input spec: the configured size and the model's input statistics (see the registry)."""
+    from oocyteseg.models import get_model_entry
+
+    entry = get_model_entry(cfg.model.name)
+    return InputSpec(tuple(cfg.data.size), entry.mean, entry.std)
+
+
 def build_loaders(cfg: TrainConfig) -> tuple[DataLoader, DataLoader | None, pd.DataFrame, pd.DataFrame]:
     """Training loader (shuffled, augmented, drops the last partial batch) and validation loader (or None)."""
     train_rows, val_rows = split_rows(cfg.data)
     num_classes = get_label_set(cfg.data.labelset).num_classes
-    size = tuple(cfg.data.size)
-    train_ds = SegmentationDataset(train_rows, size=size, transform=build_augment(cfg.augment),
-                                   num_classes=num_classes, cache=cfg.data.cache)
+    spec = input_spec(cfg)
+    train_ds = SegmentationDataset(train_rows, spec, transform=build_augment(cfg.augment), num_classes=num_classes,
+                                   cache=cfg.data.cache, crop=cfg.data.crop, crop_focus=cfg.data.crop_focus)
     kw = {"num_workers": cfg.num_workers, "persistent_workers": cfg.num_workers > 0}
     train_dl = DataLoader(train_ds, batch_size=cfg.optim.batch_size, shuffle=True,
                           drop_last=len(train_ds) >= cfg.optim.batch_size, **kw)
     val_dl = None
     if len(val_rows):
-        val_ds = SegmentationDataset(val_rows, size=size, num_classes=num_classes, cache=cfg.data.cache)
+        val_ds = SegmentationDataset(val_rows, spec, num_classes=num_classes, cache=cfg.data.cache)
         val_dl = DataLoader(val_ds, batch_size=cfg.optim.batch_size, shuffle=False, **kw)
     return train_dl, val_dl, train_rows, val_rows

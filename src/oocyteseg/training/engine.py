@@ -31,14 +31,13 @@ from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
 from oocyteseg.classes import get_label_set
-from oocyteseg.data.dataset import IMAGE_MEAN, IMAGE_STD
 from oocyteseg.errors import OocytesegError, OutputExistsError
 from oocyteseg.io.atomic import write_json, write_text
 from oocyteseg.io.images import read_mask
 from oocyteseg.models import save_checkpoint
 from oocyteseg.training.config import TrainConfig, dump_config
 from oocyteseg.training.curves import keep_previous_log, write_curves
-from oocyteseg.training.data import build_loaders
+from oocyteseg.training.data import build_loaders, input_spec
 from oocyteseg.training.losses import median_frequency_weights
 from oocyteseg.training.module import SegmentationModule
 from oocyteseg.training.precise_bn import PreciseBatchNorm, recalibrate_from_loader
@@ -184,6 +183,19 @@ def _export(ckpt: Path, module: SegmentationModule, out: Path, extra: dict, trai
     return save_checkpoint(out, model, module.model_config, extra, overwrite=True)
 
 
+def encoder_weights_record(config: TrainConfig) -> dict | None:
+    """Which ImageNet file the encoder started from (name, size, SHA-256), or None for random init."""
+    import hashlib
+
+    from oocyteseg.training.module import backbone_weights_path
+
+    path = backbone_weights_path(config)
+    if path is None:
+        return None
+    p = Path(path)
+    return {"file": p.name, "bytes": p.stat().st_size, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+
+
 def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = False, resume: bool = False,
           progress: bool = True, callbacks: list[Callback] | None = None) -> TrainResult:
     """Train one model as configured; outputs go to out_dir (see the module docstring).
@@ -230,7 +242,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
         return result
     labels = get_label_set(config.data.labelset)
     extra = {"config": config.to_dict(), "labelset": labels.name, "classes": list(labels.classes),
-             "size": list(config.data.size), "mean": IMAGE_MEAN.tolist(), "std": IMAGE_STD.tolist()}
+             **input_spec(config).as_extra(), "encoder_weights": encoder_weights_record(config)}
     bn = config.trainer.precise_bn_batches
     _export(last, module, result.last_model_path, {**extra, "step": result.steps, "selected": "last"}, train_dl, bn,
             config.seed)

@@ -12,16 +12,27 @@ from torch import nn
 from oocyteseg.classes import get_label_set
 from oocyteseg.errors import OocytesegError
 from oocyteseg.training.metrics import confusion_matrix, iou_from_confusion, nanmean, pixel_accuracy
-from oocyteseg.models import create_model, load_checkpoint, make_model_config
+from oocyteseg.models import create_model, get_model_entry, load_checkpoint, make_model_config
 from oocyteseg.training.config import TrainConfig
 from oocyteseg.training.losses import create_loss
+
+
+def backbone_weights_path(cfg: TrainConfig) -> str | None:
+    """The encoder weights to start from: `model.backbone_weights`, else the packaged ones (unless
+    `model.pretrained` is false), else None (random initialisation)."""
+    if cfg.model.backbone_weights:
+        return str(cfg.model.backbone_weights)
+    entry = get_model_entry(cfg.model.name)
+    if cfg.model.pretrained and entry.packaged_weights is not None and cfg.init_checkpoint is None:
+        return entry.packaged_weights()
+    return None
 
 
 def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
     """The configured network (with backbone weights or an init checkpoint) and its portable config."""
     num_classes = get_label_set(cfg.data.labelset).num_classes
     kwargs = dict(cfg.model.kwargs)
-    backbone = str(cfg.model.backbone_weights) if cfg.model.backbone_weights else None
+    backbone = backbone_weights_path(cfg)
     model = create_model(cfg.model.name, num_classes, 3, backbone_weights=backbone, **kwargs)
     model_config = make_model_config(cfg.model.name, num_classes, 3, **kwargs)
     if cfg.init_checkpoint is not None:
