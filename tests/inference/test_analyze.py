@@ -14,7 +14,7 @@ import pytest
 from oocyteseg.classes import ICSI
 from oocyteseg.cli.main import main
 from oocyteseg.inference import AnalyzeConfig, analyze_video, find_videos, parse_shard
-from oocyteseg.inference.batch import name_jobs, select_shard
+from oocyteseg.inference.batch import find_video_files, name_jobs, select_shard
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.video import VideoFrame, iter_frames
 from tests.inference.conftest import make_tiny_phantom
@@ -32,7 +32,7 @@ def analysed(tiny_phantom, tiny_checkpoint, tmp_path_factory):
 
 
 def test_every_output_is_written(analysed):
-    case = analysed / "case01"
+    case = analysed / "case01" / "case01"  # OUT/<case>/<video stem>/
     for name in ("analysis.json", "done.json", "features.csv", "features.parquet", "overlay.mp4",
                  "summary.json", "summary.md"):
         assert (case / name).is_file(), name
@@ -61,10 +61,11 @@ def test_fps_sampling_and_onnx_backend(tiny_phantom, tiny_checkpoint, tmp_path):
     code = main(["analyze", str(video), "--model", str(tiny_checkpoint), "--out", str(tmp_path), "--fps", "4",
                  "--backend", "onnx", "--threads", "1", "--no-overlay"])
     assert code == 0
-    table = pd.read_csv(tmp_path / "case01" / "features.csv")
+    folder = tmp_path / "case01" / "case01"  # a video passed by name: its stem is the case
+    table = pd.read_csv(folder / "features.csv")
     assert list(table["frame_index"]) == [0, 2, 4, 6, 8, 10]
-    assert not (tmp_path / "case01" / "overlay.mp4").exists()
-    assert json.loads((tmp_path / "case01" / "summary.json").read_text())["model"]["backend"] == "onnx"
+    assert not (folder / "overlay.mp4").exists()
+    assert json.loads((folder / "summary.json").read_text())["model"]["backend"] == "onnx"
     assert main(["analyze", str(video), "--model", str(tiny_checkpoint), "--out", str(tmp_path),
                  "--fps", "zero"]) == 2
 
@@ -79,8 +80,10 @@ def test_corrupt_video_is_one_line_and_others_finish(tiny_phantom, tiny_checkpoi
     code = main(["analyze", str(folder), "--model", str(tiny_checkpoint), "--out", str(out), "--no-overlay"])
     err = capsys.readouterr().err
     assert code != 0
-    assert (out / "case01" / "done.json").is_file() and (out / "case02" / "done.json").is_file()
-    assert not (out / "garbage" / "done.json").exists() and not (out / "broken" / "done.json").exists()
+    assert (out / "case01" / "case01" / "done.json").is_file() and (out / "case02" / "case02" / "done.json").is_file()
+    assert (out / "garbage" / "garbage" / "analysis.json").is_file()  # a file directly in the folder: stem = case
+    assert not (out / "garbage" / "garbage" / "done.json").exists()
+    assert not (out / "broken" / "broken" / "done.json").exists()
     lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert any("garbage.wmv" in ln for ln in lines) and any("broken.mp4" in ln for ln in lines)
     assert any("2 of 4 videos failed" in ln for ln in lines)
@@ -91,15 +94,16 @@ def test_interrupted_run_resumes(tiny_phantom, tiny_checkpoint, tmp_path, capsys
     args = ["analyze", str(tiny_phantom / "icsi"), "--model", str(tiny_checkpoint), "--out", str(tmp_path),
             "--no-overlay"]
     assert main(args) == 0
-    done1 = (tmp_path / "case01" / "done.json").read_text()
-    (tmp_path / "case02" / "done.json").unlink()  # as if killed before the end
-    (tmp_path / "case02" / "features.csv").write_text("half written")
+    first, second = tmp_path / "case01" / "case01", tmp_path / "case02" / "case02"
+    done1 = (first / "done.json").read_text()
+    (second / "done.json").unlink()  # as if killed before the end
+    (second / "features.csv").write_text("half written")
     capsys.readouterr()
     assert main(args) == 0
     assert "1 videos analysed, 1 already done" in " ".join(capsys.readouterr().out.split())
-    assert (tmp_path / "case01" / "done.json").read_text() == done1  # untouched
-    assert (tmp_path / "case02" / "done.json").is_file()
-    assert len(pd.read_csv(tmp_path / "case02" / "features.csv")) == FRAMES
+    assert (first / "done.json").read_text() == done1  # untouched
+    assert (second / "done.json").is_file()
+    assert len(pd.read_csv(second / "features.csv")) == FRAMES
     (tmp_path / "foreign").mkdir()
     (tmp_path / "foreign" / "x.txt").write_text("not ours")
     with pytest.raises(OocytesegError, match="not an oocyteseg analysis"):
@@ -110,9 +114,12 @@ def test_interrupted_run_resumes(tiny_phantom, tiny_checkpoint, tmp_path, capsys
 
 def test_shards_split_the_sorted_list(tiny_phantom, tmp_path):
     extra = make_tiny_phantom(tmp_path / "more", cases=3)
-    videos = find_videos([tiny_phantom / "icsi", extra / "icsi"])
-    jobs = name_jobs(videos)
-    assert len({j.name for j in jobs}) == len(jobs) == 5  # case01 twice -> disambiguated names
+    files = find_video_files([tiny_phantom / "icsi", extra / "icsi"])
+    videos = [v for v, _ in files]
+    assert videos == find_videos([tiny_phantom / "icsi", extra / "icsi"])
+    jobs = name_jobs(files)
+    assert len({j.name for j in jobs}) == len(jobs) == 5  # case01/case01.mp4 twice -> disambiguated names
+    assert sorted(j.case for j in jobs) == ["case01", "case01", "case02", "case02", "case03"]
     parts = [select_shard(jobs, i, 2) for i in (1, 2)]
     assert sorted(j.path for p in parts for j in p) == sorted(videos) and not set(parts[0]) & set(parts[1])
     assert parts == [select_shard(jobs, i, 2) for i in (1, 2)]  # deterministic
@@ -135,6 +142,7 @@ def test_shard_cli(tiny_phantom, tiny_checkpoint, tmp_path):
     assert main(["analyze", str(tiny_phantom / "icsi"), "--model", str(tiny_checkpoint), "--out", str(tmp_path),
                  "--shard", "2/2", "--no-overlay"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["case02"]
+    assert (tmp_path / "case02" / "case02" / "done.json").is_file()
 
 
 class _StubPredictor:

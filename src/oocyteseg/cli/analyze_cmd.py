@@ -49,7 +49,9 @@ def analyze(
     ctx: typer.Context,
     videos: list[Path] = typer.Argument(..., help="Video files and/or folders (searched recursively)."),
     model: Path = typer.Option(..., "--model", help="Checkpoint (.pt) or exported ONNX model (.onnx)."),
-    out: Path = typer.Option(..., "--out", help="Output folder: one sub-folder per video."),
+    out: Path = typer.Option(..., "--out", help="Output folder: OUT/<case>/<video>/ per video."),
+    case: str = typer.Option(None, "--case", help="Case id of the one input video (default: VIDEOS/<case>/... "
+                                                  "as `oocyteseg frames`, else the file's stem)."),
     fps: str = typer.Option("all", "--fps", help="'all' (every frame) or N frames per second of video."),
     backend: str = typer.Option(None, "--backend", help="torch or onnx (default: onnx for .onnx files, else torch)."),
     size: tuple[int, int] = typer.Option(None, "--size", help="Run the model at H W (default: its training size)."),
@@ -65,6 +67,7 @@ def analyze(
     """Segment and measure every frame of ICSI videos (masks, features, overlay video, summary).
 
     Finished videos are skipped on a re-run (resume); a broken video is reported and the others finish.
+    Each video goes to OUT/<case>/<video stem>/; OUT/summary.csv has one row per video.
 
     Example: oocyteseg analyze videos/ --model runs/train/model.onnx --out runs/analysis --labelme
     """
@@ -79,13 +82,13 @@ def analyze(
     size_hw = tuple(size) if size and all(size) else None
     with progress_callback() as update:
         outcome = run_analysis(videos, model, out, config, backend=backend, size=size_hw, threads=threads,
-                               shard=parse_shard(shard), overwrite=overwrite, overlay=overlay, progress=update,
-                               command=_command_line(ctx))
+                               case=case, shard=parse_shard(shard), overwrite=overwrite, overlay=overlay,
+                               progress=update, command=_command_line(ctx))
     console, err = Console(), Console(stderr=True)
     for _, line in outcome.failed:
         err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
     console.print(f"{len(outcome.done)} videos analysed, {len(outcome.skipped)} already done (skipped), "
-                  f"{len(outcome.failed)} failed; outputs in [bold]{out}[/] (one folder per video; "
+                  f"{len(outcome.failed)} failed; outputs in [bold]{out}[/] (OUT/<case>/<video>/, table summary.csv; "
                   f"`oocyteseg report {out}` makes the HTML report)")
     if outcome.failed:
         n = len(outcome.done) + len(outcome.skipped) + len(outcome.failed)

@@ -1,9 +1,12 @@
 """Analyse many videos: find them, name their output folders, shard, resume, and carry on past bad files.
 
-Each video gets OUT/<name>/ (name = file stem; `<stem>_<suffix>` where two inputs share a stem).
-`analysis.json` is written first and `done.json` last: a folder with done.json is finished and
-skipped on the next run; one without it was interrupted and is redone from scratch. A video that
-cannot be read becomes a one-line error in the outcome, and the other videos still finish.
+Each video gets OUT/<case>/<video>/. The case comes from the folder layout exactly as `oocyteseg
+frames` derives it (`data.ingest_common.case_from_layout`: VIDEOS/<case>/..., else the file's stem),
+or from `case=` for a single video; the video id is the file stem (`<stem>-<suffix>` where one case
+holds two videos with that stem, as `oocyteseg frames` names them). `analysis.json` is written first
+and `done.json` last: a folder with done.json is finished and skipped on the next run; one without it
+was interrupted and is redone from scratch. A video that cannot be read becomes a one-line error in
+the outcome, and the other videos still finish. OUT/summary.csv has one row per finished video.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oocyteseg.data.ingest_common import case_from_layout, safe_name
 from oocyteseg.errors import OocytesegError
-from oocyteseg.io.atomic import write_json
+from oocyteseg.io.atomic import write_json, write_table
 from oocyteseg.inference.memory import limit_allocator_growth
 from oocyteseg.inference.sinks import SinkFactory
+from oocyteseg.inference.summary import RUN_SUMMARY_FILE, run_summary_table
 from oocyteseg.inference.video_analysis import AnalyzeConfig, VideoResult, analyze_video, probe_video
 
 VIDEO_SUFFIXES = (".mp4", ".wmv", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg")
@@ -32,10 +37,16 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class VideoJob:
-    """One input video and the name of its output folder (also its `case`)."""
+    """One input video, its case id and its video id (unique within the case; the tables' `video` is the path)."""
 
     path: Path
-    name: str
+    case: str
+    video_id: str
+
+    @property
+    def name(self) -> str:
+        """The output folder relative to OUT: `<case>/<video id>` (file-name-safe)."""
+        return f"{safe_name(self.case)}/{safe_name(self.video_id)}"
 
 
 @dataclass
@@ -48,41 +59,56 @@ class BatchOutcome:
     failed: list[tuple[VideoJob, str]] = field(default_factory=list)
 
 
-def find_videos(inputs: Sequence[str | Path], exclude: str | Path | None = None) -> list[Path]:
-    """Video files named directly, plus those found (recursively, by suffix) in named folders; sorted.
+def find_video_files(inputs: Sequence[str | Path], exclude: str | Path | None = None) -> list[tuple[Path, Path | None]]:
+    """(video, root) for video files named directly (root None) and found (recursively, by suffix) in
+    named folders (root = that folder); resolved, sorted by path, each video once (its first input).
 
     Files under `exclude` (the output folder: its overlay videos) are not searched.
     """
-    found: set[Path] = set()
+    found: dict[Path, Path | None] = {}
     skip = Path(exclude).resolve() if exclude is not None else None
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found.update(p.resolve() for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
-                         and not (skip is not None and p.resolve().is_relative_to(skip)))
+            root = path.resolve()
+            for p in sorted(root.rglob("*")):
+                if (p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
+                        and not (skip is not None and p.resolve().is_relative_to(skip))):
+                    found.setdefault(p.resolve(), root)
         elif path.is_file():
-            found.add(path.resolve())
+            found.setdefault(path.resolve(), None)
         else:
             raise OocytesegError("no such video or folder", path, "check the path")
     if not found:
         raise OocytesegError(f"no videos ({', '.join(VIDEO_SUFFIXES)}) found", ", ".join(map(str, inputs)),
                              "pass video files or folders that contain videos")
-    return sorted(found)
+    return sorted(found.items())
 
 
-def name_jobs(videos: Sequence[Path]) -> list[VideoJob]:
-    """Output names: the stem; `<stem>_<suffix>` for stems used twice; `_2`, `_3`... if still equal."""
-    stems: dict[str, int] = {}
-    for v in videos:
-        stems[v.stem] = stems.get(v.stem, 0) + 1
+def find_videos(inputs: Sequence[str | Path], exclude: str | Path | None = None) -> list[Path]:
+    """Video files named directly, plus those found (recursively, by suffix) in named folders; sorted."""
+    return [video for video, _ in find_video_files(inputs, exclude)]
+
+
+def name_jobs(videos: Sequence[tuple[Path, Path | None]], case: str | None = None) -> list[VideoJob]:
+    """Case and video ids of (video, root) pairs, in their order.
+
+    Case: `case` if given, else the folder layout (`case_from_layout`, the rule of `oocyteseg frames`).
+    Video: the stem; `<stem>-<suffix>` where one case holds several videos with that stem (as
+    `oocyteseg frames` names them); `-2`, `-3`... if two output folders would still be equal.
+    """
+    cased = [(path, case_from_layout(path, root, case)) for path, root in videos]
+    stems: dict[tuple[str, str], int] = {}
+    for path, c in cased:
+        stems[(c, path.stem)] = stems.get((c, path.stem), 0) + 1
     jobs, used = [], set()
-    for v in videos:
-        name = v.stem if stems[v.stem] == 1 else f"{v.stem}_{v.suffix.lstrip('.').lower()}"
-        base, k = name, 2
-        while name in used:
-            name, k = f"{base}_{k}", k + 1
-        used.add(name)
-        jobs.append(VideoJob(v, name))
+    for path, c in cased:
+        video = path.stem if stems[(c, path.stem)] == 1 else f"{path.stem}-{path.suffix.lstrip('.').lower()}"
+        job, k = VideoJob(path, c, video), 2
+        while job.name in used:
+            job, k = VideoJob(path, c, f"{video}-{k}"), k + 1
+        used.add(job.name)
+        jobs.append(job)
     return jobs
 
 
@@ -104,6 +130,9 @@ def select_shard(jobs: Sequence[VideoJob], index: int, count: int) -> list[Video
 
 def job_state(folder: Path, video: Path) -> str:
     """'new', 'partial' (interrupted: redo) or 'done'; errors for a folder that is not ours."""
+    if (folder.parent / STARTED_FILE).is_file():  # OUT/<name>/ of versions before case folders
+        raise OocytesegError("folder holds an analysis made before output folders were OUT/<case>/<video>/",
+                             folder.parent, "choose another --out or move the old folder away")
     if not folder.exists() or not any(folder.iterdir()):
         return "new"
     started = folder / STARTED_FILE
@@ -121,21 +150,27 @@ def job_state(folder: Path, video: Path) -> str:
 
 
 def analyze_videos(inputs: Sequence[str | Path], predictor: Any, out: str | Path, config: AnalyzeConfig, *,
-                   shard: tuple[int, int] = (1, 1), overwrite: bool = False,
+                   case: str | None = None, shard: tuple[int, int] = (1, 1), overwrite: bool = False,
                    sink_factories: Sequence[SinkFactory] = (), progress: Progress | None = None,
                    model_info: dict | None = None, command: str | None = None) -> BatchOutcome:
     """Analyse every video of `inputs` (files or folders) into `out`, skipping finished ones.
 
     Args:
         predictor: Torch/OnnxPredictor (anything with `predict` and `labels`).
+        case: the case id of the one input video (default: from the folder layout, see `name_jobs`).
         shard: (i, n): analyse only the i-th of n interleaved parts of the sorted video list.
         overwrite: redo videos that are already done.
         progress: called as progress("frames", done, total) across all videos (one bar).
-    Returns the outcome; failures are one-line messages, never raised.
+    Returns the outcome; failures of videos are one-line messages, never raised.
     """
     out = Path(out)
     limit_allocator_growth()  # flat memory over long videos (see inference/memory.py)
-    jobs = select_shard(name_jobs(find_videos(inputs, exclude=out)), *shard)
+    videos = find_video_files(inputs, exclude=out)
+    if case is not None and (len(videos) != 1 or not case.strip()):
+        raise OocytesegError(f"--case {case!r} needs exactly one input video and a non-empty name, "
+                             f"got {len(videos)} videos", fix="analyse one video per --case, or leave --case out "
+                                                                "(cases then come from VIDEOS/<case>/...)")
+    jobs = select_shard(name_jobs(videos, case), *shard)
     out.mkdir(parents=True, exist_ok=True)
     outcome = BatchOutcome(out)
     _record_run(out, command, config, model_info, shard, jobs)
@@ -165,11 +200,11 @@ def analyze_videos(inputs: Sequence[str | Path], predictor: Any, out: str | Path
         if state != "new":
             shutil.rmtree(folder)  # ours (analysis.json checked): interrupted or --overwrite
         folder.mkdir(parents=True)
-        write_json(folder / STARTED_FILE, {"video": str(job.path), "case": job.name, "command": command,
-                                           "config": asdict(config), "model": model_info or {},
-                                           "started": _now()})
+        write_json(folder / STARTED_FILE, {"video": str(job.path), "case": job.case, "folder": job.name,
+                                           "command": command, "config": asdict(config),
+                                           "model": model_info or {}, "started": _now()})
         try:
-            result = analyze_video(job.path, job.name, predictor, folder, config, sink_factories, advance,
+            result = analyze_video(job.path, job.case, predictor, folder, config, sink_factories, advance,
                                    model_info)
         except OocytesegError as exc:
             outcome.failed.append((job, exc.one_line()))
@@ -182,7 +217,25 @@ def analyze_videos(inputs: Sequence[str | Path], predictor: Any, out: str | Path
         write_json(folder / DONE_FILE, {"frames": result.frames, "seconds": round(result.seconds, 3),
                                         "finished": _now()})
         outcome.done.append(result)
+    write_table(run_summary_table(_summaries(out)), out / RUN_SUMMARY_FILE, overwrite=True)
     return outcome
+
+
+def finished_folders(out: Path) -> list[Path]:
+    """Folders of finished analyses (with done.json) in `out`: OUT/<case>/<video>/, and OUT/<name>/ of
+    runs made before case folders; sorted by path."""
+    return sorted(p.parent for pattern in (f"*/{DONE_FILE}", f"*/*/{DONE_FILE}") for p in out.glob(pattern))
+
+
+def _summaries(out: Path) -> list[tuple[str, dict]]:
+    """(folder relative to out, summary.json) of every finished analysis in `out` (all shards, all runs)."""
+    rows = []
+    for folder in finished_folders(out):
+        try:
+            rows.append((folder.relative_to(out).as_posix(), json.loads((folder / "summary.json").read_text())))
+        except (OSError, ValueError):
+            continue  # removed or being rewritten by another shard: its own run lists it
+    return rows
 
 
 def _expected_frames(path: Path, fps: float | None) -> int:
@@ -209,5 +262,6 @@ def _record_run(out: Path, command: str | None, config: AnalyzeConfig, model_inf
         except (OSError, ValueError):
             history = []
     write_json(path, {"command": command, "config": asdict(config), "model": model_info or {},
-                      "shard": f"{shard[0]}/{shard[1]}", "videos": {j.name: str(j.path) for j in jobs},
+                      "shard": f"{shard[0]}/{shard[1]}",
+                      "videos": [{"case": j.case, "video": str(j.path), "folder": j.name} for j in jobs],
                       "started": _now(), "history": history})

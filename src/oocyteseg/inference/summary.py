@@ -1,9 +1,11 @@
-"""Per-video summary of an analysis: counts, speed, feature statistics and QC, as JSON and Markdown."""
+"""Per-video summary of an analysis: counts, speed, feature statistics and QC, as JSON and Markdown;
+and the run's table of them (OUT/summary.csv, one row per video)."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,10 @@ import pandas as pd
 
 from oocyteseg.io.atomic import write_json, write_text
 
+RUN_SUMMARY_FILE = "summary.csv"
+RUN_SUMMARY_COLUMNS = ["case", "video", "folder", "frames_analysed", "width", "height", "video_fps", "analysed_fps",
+                       "duration_s", "processing_s", "processing_frames_per_s", "model", "backend",
+                       "frames_flagged", "frames_with_jump"]
 STAT_COLUMNS = ("f1", "f2", "f3", "f4", "oocyte_area", "serc_area", "tip_x", "tip_y",
                 "inclusion_count", "inclusion_area_total")
 
@@ -99,3 +105,19 @@ def write_summary(summary: dict[str, Any], out_dir: Path) -> None:
     """summary.json and summary.md in out_dir."""
     write_json(out_dir / "summary.json", summary)
     write_text(out_dir / "summary.md", summary_markdown(summary))
+
+
+def run_summary_table(summaries: Sequence[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
+    """One row per video from (output folder, summary dict): case, video, folder, counts, speed, QC and
+    `<feature>_mean` / `<feature>_sd` of every feature (columns RUN_SUMMARY_COLUMNS first)."""
+    rows = []
+    for folder, s in summaries:
+        qc, model = s.get("qc") or {}, s.get("model") or {}
+        row = {**{c: s.get(c) for c in RUN_SUMMARY_COLUMNS}, "folder": folder, "model": model.get("name"),
+               "backend": model.get("backend"), "frames_flagged": qc.get("frames_flagged"),
+               "frames_with_jump": qc.get("frames_with_jump")}
+        for col, stats in (s.get("features") or {}).items():
+            row[f"{col}_mean"], row[f"{col}_sd"] = stats.get("mean"), stats.get("sd")
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    return df.reindex(columns=RUN_SUMMARY_COLUMNS + [c for c in df.columns if c not in RUN_SUMMARY_COLUMNS])

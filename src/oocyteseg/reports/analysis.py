@@ -15,18 +15,18 @@ from oocyteseg.reports.overlay_video import overlay_sink
 
 def run_analysis(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, out: str | os.PathLike,
                  config: AnalyzeConfig | None = None, *, backend: str | None = None,
-                 size: tuple[int, int] | None = None, threads: int | None = None,
+                 size: tuple[int, int] | None = None, threads: int | None = None, case: str | None = None,
                  shard: tuple[int, int] = (1, 1), overwrite: bool = False, overlay: bool = True,
                  progress: Progress | None = None, command: str | None = None) -> BatchOutcome:
     """Analyse videos (files or folders) with `model` (.pt checkpoint or .onnx) into `out`.
 
-    Per video, OUT/<case>/ holds masks/, features.csv/.parquet, overlay.mp4 (unless overlay=False),
-    labelme/ (config.labelme), summary.json/.md, analysis.json and done.json. See
-    `oocyteseg.inference.analyze_videos` for shard, resume and error handling.
+    Per video, OUT/<case>/<video>/ holds masks/, features.csv/.parquet, overlay.mp4 (unless overlay=False),
+    labelme/ (config.labelme), summary.json/.md, analysis.json and done.json; OUT/summary.csv one row
+    per video. See `oocyteseg.inference.analyze_videos` for cases (`case`), shard, resume and errors.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out)
-    return analyze_videos(inputs, predictor, out, config or AnalyzeConfig(), shard=shard, overwrite=overwrite,
-                          sink_factories=[overlay_sink] if overlay else [], progress=progress,
+    return analyze_videos(inputs, predictor, out, config or AnalyzeConfig(), case=case, shard=shard,
+                          overwrite=overwrite, sink_factories=[overlay_sink] if overlay else [], progress=progress,
                           model_info=info, command=command)

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from oocyteseg.classes import get_label_set
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import check_writable, write_text
 from oocyteseg.io.video import iter_frames
-from oocyteseg.inference.batch import DONE_FILE, STARTED_FILE
+from oocyteseg.inference.batch import STARTED_FILE, finished_folders
 from oocyteseg.morphometry.compare import compare
 from oocyteseg.reports import figures
 from oocyteseg.reports.html import esc, jpeg_img, page, png_img, table_html
@@ -34,13 +35,14 @@ FEATURES = ("f1", "f2", "f3", "f4")
 
 @dataclass
 class CaseData:
-    """What the report reads of one analysed video."""
+    """What the report reads of one analysed video (`name`: how the report shows it, unique in the run)."""
 
     name: str
     folder: Path
     table: pd.DataFrame
     summary: dict
     analysis: dict
+    case: str = ""
     truth: Path | None = None
     confusion: np.ndarray | None = None
     truth_features: pd.DataFrame | None = None
@@ -60,13 +62,22 @@ def _read_json(path: Path) -> dict:
 
 
 def load_cases(run_dir: Path) -> list[CaseData]:
-    """Every finished video analysis (a folder with done.json) directly inside run_dir."""
+    """Every finished video analysis in run_dir: OUT/<case>/<video>/ (or OUT/<name>/ of older runs).
+
+    A video is shown by its case id, or by its folder `<case>/<video>` where the run holds several
+    videos of that case.
+    """
     cases = []
-    for folder in sorted((p for p in run_dir.iterdir() if (p / DONE_FILE).is_file()), key=lambda p: _natural(p.name)):
+    for folder in sorted(finished_folders(run_dir), key=lambda p: _natural(p.relative_to(run_dir).as_posix())):
         parquet = folder / "features.parquet"
         table = pd.read_parquet(parquet) if parquet.is_file() else pd.read_csv(folder / "features.csv")
-        cases.append(CaseData(folder.name, folder, table, _read_json(folder / "summary.json"),
-                              _read_json(folder / STARTED_FILE)))
+        summary, analysis = _read_json(folder / "summary.json"), _read_json(folder / STARTED_FILE)
+        case = str(summary.get("case") or analysis.get("case") or folder.name)
+        cases.append(CaseData(folder.relative_to(run_dir).as_posix(), folder, table, summary, analysis, case=case))
+    per_case = Counter(c.case for c in cases)
+    for c in cases:
+        if per_case[c.case] == 1:
+            c.name = c.case
     return cases
 
 
@@ -199,10 +210,12 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
                              "run `oocyteseg analyze ... --out` into it first")
     truth_path = Path(truth) if truth else None
     for c in cases:
-        c.truth = find_truth(Path(c.summary.get("video", "")), c.name, truth_path)
+        c.truth = find_truth(Path(c.summary.get("video", "")), c.case, truth_path)
         if c.truth is not None:
             labels = get_label_set(c.summary.get("model", {}).get("labelset") or "icsi")
-            c.confusion, c.truth_features, c.truth_frames = score_case(c.folder / "masks", c.truth, labels, c.name)
+            video = str(c.table["video"].iat[0]) if "video" in c.table and len(c.table) else ""
+            c.confusion, c.truth_features, c.truth_frames = score_case(c.folder / "masks", c.truth, labels, c.case,
+                                                                       video=video)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     body = [f"<h1>oocyteseg report: {esc(run_dir.name)}</h1>",
             f'<p class="meta">{len(cases)} analysed videos · generated {now} · folder {esc(run_dir.resolve())}</p>']

@@ -47,9 +47,13 @@ def load_truth(path: Path) -> np.ndarray:
 
 
 def score_case(mask_dir: Path, truth_path: Path, labels: LabelSet, case: str,
-               feature_fps: float = 1.0) -> tuple[np.ndarray, pd.DataFrame, int]:
+               feature_fps: float = 1.0, video: str = "") -> tuple[np.ndarray, pd.DataFrame, int]:
     """Confusion matrix over all analysed frames, features of the true masks sampled at `feature_fps`
-    (the seeds annotated one frame per second), and the number of frames scored."""
+    (the seeds annotated one frame per second), and the number of frames scored.
+
+    `case` and `video` go into the features rows, so they join the analysis table's rows of the same
+    video (one case may hold several videos).
+    """
     truth = load_truth(truth_path)
     k = labels.num_classes
     cm = np.zeros((k, k), np.int64)
@@ -66,7 +70,8 @@ def score_case(mask_dir: Path, truth_path: Path, labels: LabelSet, case: str,
             cm += confusion_matrix(pred, gt, k).numpy()
             scored += 1
             if sampler.keep(float(t)):
-                rows.append({"case": case, "frame_index": int(i), "time_s": float(t), **frame_features(gt)})
+                rows.append({"case": case, "video": video, "frame_index": int(i), "time_s": float(t),
+                             **frame_features(gt)})
     return cm, pd.DataFrame(rows), scored
 
 
