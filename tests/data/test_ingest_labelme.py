@@ -89,7 +89,7 @@ def test_folder_run_finishes_good_files_and_lists_bad_ones(tmp_path, capsys):
     err = capsys.readouterr().err
     for name in ("unknown.json", "size.json", "broken.json", "noimage.json", "duplicate name"):
         assert name in err, name
-    assert "'line'" in err and "clipped" in err  # reported, not silently dropped
+    assert "'line'" in err and "past the image border" in err  # reported, not silently dropped
     df = pd.read_csv(out / "manifest.csv", dtype={"case": str})
     assert sorted((c, Path(p).stem) for c, p in zip(df.case, df.image)) == [("c1", "good"), ("c1", "lines"),
                                                                            ("c2", "good")]
@@ -156,3 +156,44 @@ def test_export_reports_bad_masks(tmp_path, bad):
     assert main(["labelme", "export", str(msk), "--images", str(img), "--classes", "icsi",
                  "--out", str(tmp_path / "o")]) == 1
     assert len(pd.read_csv(tmp_path / "o" / "failed.csv")) == 1
+
+
+NEEDLE_PAST_RIGHT = [[40.3, 18.6], [95.2, 21.1], [95.7, 24.9], [40.6, 22.8]]
+
+
+def test_shapes_past_the_border_are_reported_once_for_the_folder(tmp_path, capsys):
+    src = tmp_path / "ann"
+    (src / "c1").mkdir(parents=True)
+    for i in range(3):
+        _annotated(src / "c1", f"past{i}", [_shape("oocyte", SQUARE), _shape("needle", NEEDLE_PAST_RIGHT)])
+    _annotated(src / "c1", "inside", [_shape("oocyte", SQUARE)])
+    out = tmp_path / "out"
+    assert main(["labelme", str(src), "--classes", CLASSES, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("past the image border") == 1 and "3 of 4 LabelMe files" in err and "past0" not in err
+    df = pd.read_csv(out / "manifest.csv", dtype={"case": str}, keep_default_na=False)
+    assert sorted(df.clipped_shapes) == [0, 1, 1, 1] and df.notes.str.contains("border").sum() == 3
+    mask = read_mask(out / df[df.image.str.contains("past0")].iloc[0]["mask"])
+    assert (mask[:, 59] == 3).sum() >= 3  # the needle reaches the last column
+
+
+def test_json_files_that_are_not_labelme_are_skipped_with_one_note(tmp_path, capsys):
+    src = tmp_path / "ann"
+    (src / "c1").mkdir(parents=True)
+    _annotated(src / "c1", "good", [_shape("oocyte", SQUARE)])
+    (src / "c1" / "frames.json").write_text(json.dumps({"frames": [1, 2, 3]}))
+    (src / "config.json").write_text(json.dumps({"fps": 1}))
+    (src / "c1" / "list.json").write_text("[1, 2]")
+    (src / "c1" / "bad_shapes.json").write_text(json.dumps({"shapes": {"label": "oocyte"}, "imagePath": "good.png"}))
+    out = tmp_path / "out"
+    assert main(["labelme", str(src), "--classes", CLASSES, "--out", str(out)]) == 1  # bad_shapes.json only
+    err = capsys.readouterr().err
+    note = [line for line in err.splitlines() if "not LabelMe files" in line]
+    assert len(note) == 1 and "skipped 3 JSON" in note[0]
+    assert all(name in note[0] for name in ("c1/frames.json", "config.json", "c1/list.json"))
+    failed = pd.read_csv(out / "failed.csv")
+    assert [Path(p).name for p in failed.path] == ["bad_shapes.json"] and "shapes" in failed.message[0]
+    assert len(pd.read_csv(out / "manifest.csv")) == 1
+    # a non-LabelMe file named on the command line is a failure, not a skip
+    result = ingest_labelme([src / "config.json"], CLASSES, tmp_path / "direct")
+    assert result.rows == 0 and len(result.errors) == 1 and "not a LabelMe file" in str(result.errors[0])

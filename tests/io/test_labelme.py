@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
+import tracemalloc
 
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw
 
 from oocyteseg.classes import ICSI
 from oocyteseg.errors import OocytesegError
@@ -170,3 +174,79 @@ def test_masks_to_labelme_and_back_keep_classes_and_holes(tmp_path):
         a, b = mask == c, ann.mask == c
         assert (a & b).sum() / (a | b).sum() >= 0.97, c
     assert ann.mask[60, 70] == 0  # the hole survived the round trip
+
+
+# --- shapes past the image border --------------------------------------------------------------------------
+
+PAD = 512  # the reference canvas holds every test shape whole, at positive coordinates
+# non-integer coordinates (1/100 px), none so close to a whole pixel that adding PAD would round them onto it
+COORD = st.integers(-30000, 35000).map(lambda v: v / 100)
+
+
+def _whole_polygon(pts, h, w) -> np.ndarray:
+    """PIL's raster of the whole, unclipped polygon on a canvas around the image, cropped to the image."""
+    canvas = Image.new("1", (w + 2 * PAD, h + 2 * PAD), 0)
+    ImageDraw.Draw(canvas).polygon([(x + PAD, y + PAD) for x, y in pts], fill=1, outline=1)
+    return np.asarray(canvas, bool)[PAD:PAD + h, PAD:PAD + w]
+
+
+def _needle(tip, angle_deg, length=180.0, width=3.4):
+    """A thin quadrilateral from `tip` along `angle_deg`, non-integer vertices."""
+    d = np.array([math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg))])
+    n = np.array([-d[1], d[0]]) * width / 2
+    a, b = np.array(tip), np.array(tip) + length * d
+    return [tuple(map(float, p)) for p in (a + n, b + n, b - n, a - n)]
+
+
+@pytest.mark.parametrize("pts", [
+    _needle((30.3, 20.7), 4.1),  # past the right border
+    _needle((30.3, 20.7), 176.3),  # left
+    _needle((25.6, 30.2), -86.9),  # top
+    _needle((25.6, 10.2), 87.7),  # bottom
+    _needle((20.45, 15.35), -142.0),  # past the top-left corner
+    _needle((30.7, 25.1), 33.3),  # past the bottom-right corner
+    [(-12.7, -9.3), (61.2, 3.5), (44.9, 52.8), (7.5, 45.1), (-30.2, 20.5)],  # every border
+])
+def test_polygon_past_the_border_is_exactly_the_whole_polygon_cropped(pts):
+    ann = parse_labelme(_doc([_poly("needle", [list(p) for p in pts])]), C)
+    expected = _whole_polygon(pts, 40, 50)
+    assert expected.any() and np.array_equal(ann.mask == 3, expected)
+    assert len(ann.clipped) == 1 and "border" in ann.clipped[0] and "kept the part inside" in ann.clipped[0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(h=st.integers(1, 48), w=st.integers(1, 48),
+       pts=st.lists(st.tuples(COORD, COORD), min_size=3, max_size=8))
+def test_any_polygon_rasterises_as_the_whole_polygon_cropped(h, w, pts):
+    ann = parse_labelme(_doc([_poly("oocyte", [list(p) for p in pts])], h=h, w=w), C)
+    assert np.array_equal(ann.mask == 1, _whole_polygon(pts, h, w))
+
+
+@settings(max_examples=100, deadline=None)
+@given(h=st.integers(1, 40), w=st.integers(1, 40),
+       corners=st.lists(st.tuples(COORD, COORD), min_size=2, max_size=2))
+@example(h=20, w=20, corners=[(-5.2, 3.1), (-0.4, 9.8)])  # ends left of the image: nothing inside
+def test_rectangle_past_the_border_is_exactly_the_whole_rectangle_cropped(h, w, corners):
+    canvas = Image.new("1", (w + 2 * PAD, h + 2 * PAD), 0)
+    (x0, y0), (x1, y1) = np.min(corners, 0) + PAD, np.max(corners, 0) + PAD
+    ImageDraw.Draw(canvas).rectangle([x0, y0, x1, y1], fill=1, outline=1)
+    ann = parse_labelme(_doc([_poly("oocyte", [list(p) for p in corners], "rectangle")], h=h, w=w), C)
+    assert np.array_equal(ann.mask == 1, np.asarray(canvas, bool)[PAD:PAD + h, PAD:PAD + w])
+
+
+def test_far_vertices_keep_memory_bounded_and_the_edges_exact():
+    # the far corners lie on the lines through the near ones, so the image shows the same needle
+    far = [[20.4, 30.6], [999_020.2, 10_020.9], [999_020.7, 10_024.1], [20.9, 34.5]]
+    near = [(20, 30), (1020, 40), (1020, 44), (20, 34)]
+    tracemalloc.start()
+    try:
+        mask = parse_labelme(_doc([_poly("needle", far)], h=120, w=200), C).mask
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20e6 and np.array_equal(mask == 3, _whole_polygon(near, 120, 200)) and (mask == 3).sum() > 500
+
+
+def test_circle_past_the_border_is_reported():
+    ann = parse_labelme(_doc([_poly("sERC", [[3.0, 20.0], [3.0, 28.0]], "circle")]), C)
+    assert len(ann.clipped) == 1 and (ann.mask == 2).sum() > 0 and ann.mask[20, 0] == 2

@@ -4,8 +4,9 @@ Reading: polygon, rectangle, circle and mask shapes are rasterised the way Label
 outline included); classes are painted in the classes file's draw order (oocyte, then sERC, then
 needle on top). Shapes sharing a group_id form one object; a shape labelled with a hole label (default
 `hole`) cuts its area out of the object with the same group_id. line/point/linestrip shapes, polygons
-with fewer than 3 points and holes without a matching group are skipped and reported; points outside
-the image are clipped and reported. Anything else wrong with a file raises OocytesegError.
+with fewer than 3 points and holes without a matching group are skipped and reported. A shape past the
+image border keeps exactly the pixels inside that a raster of the whole shape gives (reported per file in
+`clipped`). Anything else wrong with a file raises OocytesegError.
 
 Writing: `mask_to_labelme` turns an index mask into simplified polygons (holes as `hole` shapes with a
 group_id), a document that opens in LabelMe.
@@ -36,6 +37,11 @@ MAX_SIDE = 20000  # px: larger imageHeight/imageWidth values are treated as a ma
 MAX_COORD = 1e6  # px: coordinates beyond this are treated as a malformed file
 UNSUPPORTED = {"line", "point", "points", "linestrip"}
 _FIX_JSON = "re-save the file from LabelMe, or fix the JSON by hand"
+_NOT_LABELME_FIX = "pass LabelMe JSON files only"
+# px left of the image on the canvas of a polygon past the border (see _polygon_mask). Large, so that PIL's
+# float32 row crossings that fall on exact half pixels round as on any bigger canvas (near x = 0 they keep
+# their rounding noise and may land a pixel off)
+_LEFT_MARGIN = 1024
 
 Labels = ClassesFile | LabelSet
 
@@ -55,6 +61,10 @@ class LabelmeAnnotation:
     @property
     def notes(self) -> list[str]:
         return self.skipped + self.clipped
+
+
+class NotLabelmeError(OocytesegError):
+    """A JSON file that is no LabelMe file at all (no 'shapes' key), e.g. a config next to the annotations."""
 
 
 def _bad(message: str, source: Any, fix: str = _FIX_JSON) -> OocytesegError:
@@ -87,52 +97,64 @@ def _points(shape: dict, i: int, source: Any) -> np.ndarray:
     return np.array(out, dtype=np.float64).reshape(-1, 2)
 
 
-def _clip_polygon(pts: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    """Sutherland-Hodgman clip of a polygon to a box (exact for the pixels inside the box)."""
-    poly = [tuple(p) for p in pts]
-    for axis, bound, keep_greater in ((0, x0, True), (0, x1, False), (1, y0, True), (1, y1, False)):
-        if not poly:
-            break
-        inside = (lambda p: p[axis] >= bound) if keep_greater else (lambda p: p[axis] <= bound)
-        result = []
-        for j, cur in enumerate(poly):
-            prev = poly[j - 1]
-            if inside(cur) != inside(prev):
-                t = (bound - prev[axis]) / (cur[axis] - prev[axis])
-                result.append(tuple(prev[k] + t * (cur[k] - prev[k]) for k in (0, 1)))
-            if inside(cur):
-                result.append(cur)
-        poly = result
-    return np.array(poly, dtype=np.float64).reshape(-1, 2)
+def _polygon_mask(pts: np.ndarray, h: int, w: int) -> np.ndarray:
+    """PIL's filled polygon (LabelMe's rule) on the image, exactly as on a canvas holding the whole polygon.
+
+    PIL truncates vertices to integers (toward zero) and rounds the span ends of each row asymmetrically
+    about zero, so cutting the polygon at the border (new, fractional vertices) or drawing negative
+    coordinates moves edge pixels. Instead the floored vertices (= PIL's truncation on a canvas large
+    enough to hold the shape) are drawn, unclipped, on the image rows with a fixed margin to the left
+    (rows need none: crossings are computed per whole row). PIL only scans the canvas rows and clamps
+    spans to the canvas, so memory stays (w + margin) x h whatever the coordinates.
+    """
+    xy = np.floor(pts).astype(np.int64)
+    inside = xy.min() >= 0 and (xy[:, 0] < w).all() and (xy[:, 1] < h).all()
+    ox = 0 if inside else _LEFT_MARGIN  # in-image polygons: drawn as LabelMe draws them
+    canvas = Image.new("1", (w + ox, h), 0)
+    ImageDraw.Draw(canvas).polygon([(int(x) + ox, int(y)) for x, y in xy], fill=1, outline=1)
+    return np.asarray(canvas, dtype=bool)[:, ox:]
+
+
+def _extent(kind: str, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(min xy, max xy) a shape covers, or None for shapes without area."""
+    if not len(pts):
+        return None
+    if kind == "circle" and len(pts) == 2:
+        r = math.hypot(*(pts[1] - pts[0]))
+        return pts[0] - r, pts[0] + r
+    return pts.min(0), pts.max(0)
+
+
+def _past_border(kind: str, pts: np.ndarray, h: int, w: int) -> bool:
+    """Whether the shape reaches beyond the outer edge of the image's border pixels."""
+    box = _extent(kind, pts)
+    return box is not None and bool((box[0] < -0.5).any() or box[1][0] > w - 0.5 or box[1][1] > h - 0.5)
 
 
 def _shape_mask(kind: str, pts: np.ndarray, shape: dict, h: int, w: int, i: int, source: Any) -> np.ndarray | str:
     """Boolean mask of one shape, or the reason it is skipped."""
-    canvas = Image.new("1", (w, h), 0)
-    draw = ImageDraw.Draw(canvas)
     if kind == "polygon":
         if len(pts) < 3:
             return f"polygon with {len(pts)} point(s) (needs >= 3)"
-        clipped = _clip_polygon(pts, -1.0, -1.0, float(w), float(h))
-        if len(clipped) >= 2:
-            draw.polygon([tuple(p) for p in clipped], fill=1, outline=1)
-    elif kind == "rectangle":
+        return _polygon_mask(pts, h, w)
+    if kind == "rectangle":
         if len(pts) < 2:
             return f"rectangle with {len(pts)} point(s) (needs 2)"
-        lo, hi = np.clip(pts.min(0), -1, [w, h]), np.clip(pts.max(0), -1, [w, h])
-        draw.rectangle([lo[0], lo[1], hi[0], hi[1]], fill=1, outline=1)
-    elif kind == "circle":
+        # PIL's filled rectangle: floored corners, both included; cut to the image after flooring (exact)
+        (x0, y0), (x1, y1) = np.floor(pts.min(0)).astype(np.int64), np.floor(pts.max(0)).astype(np.int64)
+        out = np.zeros((h, w), bool)
+        out[max(y0, 0):max(y1 + 1, 0), max(x0, 0):max(x1 + 1, 0)] = True
+        return out
+    if kind == "circle":
         if len(pts) != 2:
             return f"circle with {len(pts)} point(s) (needs centre and a point on the circle)"
         (cx, cy), (px, py) = pts
         r = math.hypot(px - cx, py - cy)
         yy, xx = np.ogrid[:h, :w]
         return (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r + 0.25
-    elif kind == "mask":
+    if kind == "mask":
         return _mask_shape(pts, shape, h, w, i, source)
-    else:
-        return f"unsupported shape type {kind!r}"
-    return np.asarray(canvas, dtype=bool)
+    return f"unsupported shape type {kind!r}"
 
 
 def _mask_shape(pts: np.ndarray, shape: dict, h: int, w: int, i: int, source: Any) -> np.ndarray | str:
@@ -143,7 +165,7 @@ def _mask_shape(pts: np.ndarray, shape: dict, h: int, w: int, i: int, source: An
         sub = np.asarray(Image.open(io.BytesIO(base64.b64decode(shape["mask"], validate=True))).convert("L")) > 0
     except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
         return "mask shape whose mask is not a base64 image"
-    x0, y0 = (int(v) for v in pts.min(0))
+    x0, y0 = (math.floor(v) for v in pts.min(0))
     out = np.zeros((h, w), bool)
     ys, xs = slice(max(y0, 0), min(y0 + sub.shape[0], h)), slice(max(x0, 0), min(x0 + sub.shape[1], w))
     if ys.start < ys.stop and xs.start < xs.stop:
@@ -163,7 +185,7 @@ def parse_labelme(doc: Any, labels: Labels, source: str | os.PathLike = "<labelm
     """
     classes = as_classes(labels)
     if not isinstance(doc, dict) or not isinstance(doc.get("shapes"), list):
-        raise _bad("not a LabelMe file (no 'shapes' list)", source, "pass LabelMe JSON files only")
+        raise _bad("not a LabelMe file (no 'shapes' list)", source, _NOT_LABELME_FIX)
     h, w = _dimension(doc, "imageHeight", source), _dimension(doc, "imageWidth", source)
     if h is None or w is None:
         if image_size is None:
@@ -199,10 +221,9 @@ def parse_labelme(doc: Any, labels: Labels, source: str | os.PathLike = "<labelm
         if isinstance(region, str):
             ann.skipped.append(f"{tag}: {region}")
             continue
-        if len(pts) and (pts[:, 0].min() < -0.5 or pts[:, 1].min() < -0.5
-                         or pts[:, 0].max() > w - 0.5 or pts[:, 1].max() > h - 0.5):
-            empty = "" if region.any() else ", nothing left inside"
-            ann.clipped.append(f"{tag}: points outside the {w}x{h} image, clipped{empty}")
+        if _past_border(kind, pts, h, w):
+            kept = "kept the part inside" if region.any() else "nothing left inside"
+            ann.clipped.append(f"{tag}: past the {w}x{h} image border, {kept}")
         if cls is None:
             holes.append((i, gid, tag, region))
             continue
@@ -247,7 +268,9 @@ def load_document(path: str | os.PathLike) -> dict:
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _bad(f"malformed LabelMe JSON ({exc.__class__.__name__})", path) from None
     if not isinstance(doc, dict):
-        raise _bad("not a LabelMe file (top level is not an object)", path, "pass LabelMe JSON files only")
+        raise NotLabelmeError("not a LabelMe file (top level is not an object)", path, _NOT_LABELME_FIX)
+    if "shapes" not in doc:
+        raise NotLabelmeError("not a LabelMe file (no 'shapes' key)", path, _NOT_LABELME_FIX)
     return doc
 
 
