@@ -95,7 +95,7 @@ def params_m(model_path: Path) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", default=str(ROOT / "runs" / "bench-accuracy"))
-    ap.add_argument("--fast", nargs="*", default=["unet_small", "lraspp_mobilenet_v3"])
+    ap.add_argument("--fast", nargs="*", default=["unet_effnet_lite0", "unet_small", "lraspp_mobilenet_v3"])
     ap.add_argument("--heavy", nargs="*", default=["unet_resnet18", "deeplabv3plus_resnet50"])
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--cases", type=int, default=6, help="phantom cases; the last --test-cases are held out")

@@ -98,7 +98,7 @@ def test_results_page_checks_the_targets(study, tmp_path):
 def test_default_models_leave_deeplab_out_only_without_a_gpu():
     from oocyteseg.pipelines.shimotsu import default_models
 
-    assert default_models(True) == (("deeplabv3_resnet50", "unet_small"), None)
+    assert default_models(True) == (("deeplabv3_resnet50", "unet_effnet_lite0"), None)
     assert default_models(True)[0] == ShimotsuSettings().models
     models, note = default_models(False)
-    assert models == ("unet_small",) and "--models deeplabv3_resnet50,unet_small" in note
+    assert models == ("unet_effnet_lite0",) and "--models deeplabv3_resnet50,unet_effnet_lite0" in note

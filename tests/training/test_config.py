@@ -24,7 +24,7 @@ def test_overrides_are_typed_and_dotted(tiny_config_file):
     ("colour=red", "colour"),              # unknown section
     ("optim.lr=-1", "optim.lr"),           # bad value
     ("optim.name=rmsprop", "optim.name"),  # not a choice
-    ("loss.name=ce+lovasz", "unknown loss"),
+    ("loss.name=ce+hausdorff", "unknown loss"),
     ("augment=andreini+sparkles", "unknown augmentation"),
 ])
 def test_bad_config_is_one_clear_error(tiny_config_file, override, needle):
@@ -54,7 +54,7 @@ def _write(path, text):
     return path
 
 
-@pytest.mark.parametrize("name", ["shimotsu-deeplab.yaml", "andreini-smanet.yaml", "fast-cpu.yaml"])
+@pytest.mark.parametrize("name", ["shimotsu-deeplab.yaml", "andreini-smanet.yaml", "fast-cpu.yaml", "quality-cpu.yaml"])
 def test_shipped_presets_validate(name):
     cfg = load_config(CONFIGS / name)
     raw = yaml.safe_load((CONFIGS / name).read_text())

@@ -49,8 +49,25 @@ def test_combination_is_the_weighted_sum_and_backpropagates():
 
 
 def test_unknown_loss_lists_valid_names():
-    with pytest.raises(KeyError, match="valid: ce, dice, focal"):
-        parse_loss_name("ce+lovasz")
+    with pytest.raises(KeyError, match="valid: ce, dice, focal, lovasz"):
+        parse_loss_name("ce+hausdorff")
+
+
+def test_lovasz_is_zero_for_a_perfect_prediction_and_grows_with_boundary_errors():
+    import torch
+
+    from oocyteseg.training.losses import create_loss
+
+    target = torch.zeros(1, 16, 16, dtype=torch.long)
+    target[0, 6:10, 2:14] = 1  # a thin bar, like a needle
+    perfect = torch.nn.functional.one_hot(target, 2).permute(0, 3, 1, 2).float() * 20 - 10
+    loss = create_loss("lovasz")
+    assert float(loss(perfect, target)) < 1e-6
+    thin = perfect.clone()
+    thin[0, :, 6, :] = thin[0, :, 6, :].flip(0)  # one edge row of the bar predicted as background
+    thinner = thin.clone()
+    thinner[0, :, 9, :] = thinner[0, :, 9, :].flip(0)
+    assert 0 < float(loss(thin, target)) < float(loss(thinner, target))
 
 
 def test_median_frequency_golden():

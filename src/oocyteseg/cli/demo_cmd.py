@@ -15,12 +15,13 @@ def demo(
     cases: int = typer.Option(6, help="Phantom cases; the last one is held out for testing."),
     seconds: float = typer.Option(6.0, help="Video length per case (s)."),
     label_fps: float = typer.Option(4.0, help="Annotated frames per second of video."),
-    model: str = typer.Option("unet_small", help="Registered model name (see `oocyteseg models`)."),
+    model: str = typer.Option("unet_effnet_lite0", help="Registered model name (see `oocyteseg models`)."),
     steps: int = typer.Option(300, help="Training steps."),
     height: int = typer.Option(240, help="Training/inference height (frames are 480x640)."),
     width: int = typer.Option(320, help="Training/inference width."),
     batch_size: int = typer.Option(4),
     lr: float = typer.Option(3e-3, help="Peak learning rate (one-cycle schedule)."),
+    augment: str = typer.Option("photometric+geometric+flips", help="Augmentation presets, joined with '+'."),
     seed: int = typer.Option(0),
     overwrite: bool = typer.Option(False, help="Replace the results of an earlier demo in --out."),
 ) -> None:
@@ -31,7 +32,8 @@ def demo(
     from oocyteseg.pipelines.demo import DemoSettings, run_demo  # heavy imports only when used
 
     settings = DemoSettings(cases=cases, seconds=seconds, label_fps=label_fps, seed=seed, model=model,
-                            height=height, width=width, steps=steps, batch_size=batch_size, lr=lr)
+                            height=height, width=width, steps=steps, batch_size=batch_size, lr=lr,
+                            augment=augment)
     console = Console()
     with progress_callback() as update:
         result = run_demo(out, settings, overwrite=overwrite, progress=update)

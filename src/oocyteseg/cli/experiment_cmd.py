@@ -15,7 +15,7 @@ console = Console()
 def _names(text: str) -> tuple[str, ...]:
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     if not names:
-        raise OocytesegError("--models is empty", fix="pass e.g. --models deeplabv3_resnet50,unet_small")
+        raise OocytesegError("--models is empty", fix="pass e.g. --models deeplabv3_resnet50,unet_effnet_lite0")
     return names
 
 
@@ -49,7 +49,7 @@ def shimotsu(
     budget: float = typer.Option(0.01, "--budget", min=1e-7, help="training steps = 25,000 x budget (1 = the paper)"),
     models: str | None = typer.Option(None, "--models",
                                       help="comma-separated registry names (or preset YAML files); default: "
-                                      "deeplabv3_resnet50,unet_small with a GPU, unet_small without"),
+                                      "deeplabv3_resnet50,unet_effnet_lite0 with a GPU, unet_effnet_lite0 without"),
     cases: int = typer.Option(11, "--cases", min=2, help="phantom cases (image counts follow Table 1)"),
     data_fraction: float | None = typer.Option(None, "--data-fraction", help="phantom stills = Table 1 x this "
                                                "(default min(1, 10 x budget))"),

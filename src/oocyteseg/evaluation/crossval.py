@@ -1,10 +1,12 @@
 """`cross_validate`: train every fold (resumable), evaluate each fold's model on its test cases, and
 aggregate a per-case table over all folds (Shimotsu et al. Table 2) plus a mean learning curve.
 
-Model choice: each fold validates on its test case(s) during training (for the learning curve), so
-its best-by-validation checkpoint would be chosen by looking at the test data. The test evaluation
-therefore uses the fold's last model (`model-last.pt`), trained for the configured number of steps
-as in the paper, never the best one.
+Model choice: by default each fold validates on its test case(s) during training (for the learning
+curve), so its best-by-validation checkpoint would be chosen by looking at the test data; the test
+evaluation then uses the fold's last model (`model-last.pt`), trained for the configured number of
+steps as in the paper. With `data.val_holdout: N` a fold validates on N of its training cases instead
+(held out of training), and its best model by that validation (`model.pt`, also what early stopping
+watches) is the one tested.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from oocyteseg.evaluation.tables import overall_row, per_case_iou_table, table_t
 from oocyteseg.io.atomic import write_json, write_table, write_text
 from oocyteseg.training.config import TrainConfig
 from oocyteseg.training.curves import mean_curves, plot_curves
-from oocyteseg.training.cv import train_folds
+from oocyteseg.training.cv import fold_model, train_folds
 from oocyteseg.training.data import load_rows
 
 TEST_DIR = "test"
@@ -48,14 +50,46 @@ class CVResult:
 
 def evaluate_fold(config: TrainConfig, fold: Fold, fold_path: Path, batch_size: int = 4,
                   device: str = "cpu") -> dict[str, np.ndarray]:
-    """Evaluate the fold's last model on its test cases (cached in fold-XX/test/); case -> confusion matrix."""
+    """Evaluate the fold's last model on its test cases (cached in fold-XX/test/); case -> confusion matrix.
+
+    The predicted label maps are kept (fold-XX/test/predictions/, listed in predictions.csv), so the
+    measurements made from them (the Shimotsu features) come from the very predictions that were scored.
+    """
     overall = fold_path / TEST_DIR / "overall.json"
     if not overall.is_file():
-        result, _ = evaluate_checkpoint(fold_path / "model-last.pt", rows=_test_rows(config, fold),
-                                        batch_size=batch_size, device=device)
+        rows = _test_rows(config, fold)
+        result, _ = evaluate_checkpoint(fold_model(config, fold_path), rows=rows, batch_size=batch_size, device=device,
+                                        keep_predictions=True)
+        write_predictions(rows, result.predictions or [], fold_path / TEST_DIR, config.data.labelset)
         write_evaluation(result, fold_path / TEST_DIR, overwrite=True, title=f"fold {fold.index}")
     saved = json.loads(overall.read_text())
     return {c: np.asarray(cm, np.int64) for c, cm in saved["case_confusion_matrices"].items()}
+
+
+PREDICTIONS = "predictions.csv"
+
+
+def write_predictions(rows: pd.DataFrame, predictions: list[np.ndarray], out: Path, labelset: str) -> Path:
+    """Each prediction as an index-mask PNG (out/predictions/<case>/<mask name>) and predictions.csv
+    mapping each row's image_path to it."""
+    from oocyteseg.io.images import write_mask
+
+    colors = list(get_label_set(labelset).colors)
+    table = []
+    for row, pred in zip(rows.itertuples(index=False), predictions):
+        rel = Path("predictions") / str(row.case) / Path(row.mask_path).name
+        write_mask(out / rel, pred, colors, overwrite=True)
+        table.append({"case": row.case, "image_path": row.image_path, "prediction": str(rel)})
+    return write_table(pd.DataFrame(table), out / PREDICTIONS)
+
+
+def read_predictions(cv_dir: str | os.PathLike) -> dict[str, Path]:
+    """image_path -> predicted mask PNG, over every fold's test predictions of a CV folder."""
+    out: dict[str, Path] = {}
+    for table in sorted(Path(cv_dir).glob(f"fold-*/{TEST_DIR}/{PREDICTIONS}")):
+        for row in pd.read_csv(table).itertuples(index=False):
+            out[str(row.image_path)] = table.parent / str(row.prediction)
+    return out
 
 
 def _test_rows(config: TrainConfig, fold: Fold) -> pd.DataFrame:

@@ -68,10 +68,27 @@ def compare(auto_df: pd.DataFrame, manual_df: pd.DataFrame,
         per_frame[f"{f}_auto"], per_frame[f"{f}_manual"] = a, m
         per_frame[f"{f}_abs"] = absolute_error(a, m)
         per_frame[f"{f}_rel"], excluded[f] = relative_error(a, m)
+    if {"tip_x_auto", "tip_x_manual", "tip_y_auto", "tip_y_manual"} <= set(merged.columns):
+        per_frame["tip_error_px"] = np.hypot(merged["tip_x_auto"].to_numpy(float) - merged["tip_x_manual"].to_numpy(float),
+                                             merged["tip_y_auto"].to_numpy(float) - merged["tip_y_manual"].to_numpy(float))
     per_frame = per_frame.reset_index(drop=True)
     per_frame.attrs.update(unmatched_auto=merged.attrs["unmatched_auto"],
                            unmatched_manual=merged.attrs["unmatched_manual"], excluded=excluded)
     return per_frame, case_table(per_frame, "rel", features)
+
+
+def tip_error_summary(per_frame: pd.DataFrame) -> dict[str, float]:
+    """Needle-tip position error (px, automatic vs manual tip): frames with both tips, median, mean, 90th
+    percentile, and the frames where only one of the two masks gives a tip."""
+    if "tip_error_px" not in per_frame:
+        return {"n": 0, "median": math.nan, "mean": math.nan, "p90": math.nan, "one_sided": 0}
+    e = per_frame["tip_error_px"].to_numpy(float)
+    ok = np.isfinite(e)
+    a_ok = np.isfinite(per_frame.get("f3_auto", pd.Series(np.nan, index=per_frame.index)).to_numpy(float))
+    m_ok = np.isfinite(per_frame.get("f3_manual", pd.Series(np.nan, index=per_frame.index)).to_numpy(float))
+    return {"n": int(ok.sum()), "median": float(np.median(e[ok])) if ok.any() else math.nan,
+            "mean": float(e[ok].mean()) if ok.any() else math.nan,
+            "p90": float(np.percentile(e[ok], 90)) if ok.any() else math.nan, "one_sided": int((a_ok != m_ok).sum())}
 
 
 def case_table(per_frame: pd.DataFrame, kind: str = "rel", features: tuple[str, ...] = FEATURES) -> pd.DataFrame:

@@ -9,7 +9,7 @@ skipped when they exist, so an interrupted run continues with `resume`.
 
 Layout of OUT: `source/` (phantom only: videos/, annotations/), `frames/` (issue-3 frames), `dataset/`
 (issue-3 labelme: manifest.csv, images, masks), `<model>/cv/` (splits.json, fold-XX/, per_case_iou.*),
-`<model>/predictions/`, `<model>/features/`, `<model>/table2.md`, `<model>/table3.md`, `report.md`,
+`<model>/cv/fold-XX/test/predictions/`, `<model>/features/`, `<model>/table2.md`, `<model>/table3.md`, `report.md`,
 `study.json`.
 """
 
@@ -34,11 +34,10 @@ from oocyteseg.data.manifest import load_manifest
 from oocyteseg.errors import OocytesegError
 from oocyteseg.evaluation.crossval import cross_validate
 from oocyteseg.evaluation.tables import table_to_markdown
-from oocyteseg.inference.predictor import TorchPredictor
 from oocyteseg.io.atomic import check_writable, write_json, write_text
-from oocyteseg.io.images import read_image, read_mask, write_mask
+from oocyteseg.io.images import read_mask
 from oocyteseg.io.labelme import write_labelme
-from oocyteseg.morphometry.compare import compare, table_markdown
+from oocyteseg.morphometry.compare import compare, table_markdown, tip_error_summary
 from oocyteseg.morphometry.compare_report import write_comparison
 from oocyteseg.morphometry.table import features_table
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
@@ -52,8 +51,8 @@ PAPER_STEPS = 25_000  # their training length; --budget 1 trains every model thi
 PRESETS = {"deeplabv3_resnet50": "shimotsu-deeplab.yaml"}  # other models start from fast-cpu.yaml
 FAST_PRESET = "fast-cpu.yaml"
 
-GPU_MODELS = ("deeplabv3_resnet50", "unet_small")  # the paper's model and the fast CPU model
-CPU_MODELS = ("unet_small",)
+GPU_MODELS = ("deeplabv3_resnet50", "unet_effnet_lite0")  # the paper's model and the fast CPU model
+CPU_MODELS = ("unet_effnet_lite0",)
 
 
 def default_models(cuda: bool) -> tuple[tuple[str, ...], str | None]:
@@ -64,8 +63,8 @@ def default_models(cuda: bool) -> tuple[tuple[str, ...], str | None]:
     """
     if cuda:
         return GPU_MODELS, None
-    return CPU_MODELS, ("no GPU: the study trains unet_small only (DeepLab-ResNet-50 takes about 7 s per training "
-                        "step on a CPU); add it with --models deeplabv3_resnet50,unet_small")
+    return CPU_MODELS, ("no GPU: the study trains unet_effnet_lite0 only (DeepLab-ResNet-50 takes about 7 s per training "
+                        "step on a CPU); add it with --models deeplabv3_resnet50,unet_effnet_lite0")
 
 
 @dataclass
@@ -109,6 +108,7 @@ class ModelOutcome:
     table3: pd.DataFrame
     overall: dict[str, float]
     out_dir: Path
+    tip_error: dict[str, float] = field(default_factory=dict)  # needle tip, automatic vs manual (px)
 
 
 @dataclass
@@ -223,27 +223,17 @@ def model_dir_name(model: str) -> str:
     return Path(model).stem if model.endswith((".yaml", ".yml")) else model
 
 
-def predict_folds(cv_dir: Path, rows: pd.DataFrame, out: Path, progress: Progress | None = None) -> list[np.ndarray]:
-    """Each test still predicted by the last model of the fold that held its case out (cached as PNGs)."""
-    splits = json.loads((cv_dir / "splits.json").read_text())
-    fold_of = {c: i for i, f in enumerate(splits["folds"]) for c in f["test"]}
-    preds: list[np.ndarray] = []
-    predictor, loaded = None, None
-    for n, row in enumerate(rows.itertuples(index=False)):
-        target = out / str(row.case) / Path(row.mask_path).name
-        if target.is_file():
-            preds.append(read_mask(target))
-        else:
-            fold = fold_of[str(row.case)]
-            if loaded != fold:
-                predictor, loaded = TorchPredictor.from_checkpoint(cv_dir / f"fold-{fold:02d}" / "model-last.pt",
-                                                                   device="cpu"), fold
-            pred = predictor.predict([read_image(row.image_path)])[0]
-            write_mask(target, pred, list(ICSI.colors), overwrite=True)
-            preds.append(pred)
-        if progress:
-            progress("predict test stills", n + 1, len(rows))
-    return preds
+def fold_predictions(cv_dir: Path, rows: pd.DataFrame) -> list[np.ndarray]:
+    """Each test still's prediction by the fold that held its case out: the very label maps Table 2 scored
+    (written by the cross-validation's test evaluation), so Table 3 measures what Table 2 measured."""
+    from oocyteseg.evaluation.crossval import read_predictions
+
+    saved = read_predictions(cv_dir)
+    missing = [p for p in rows["image_path"] if str(p) not in saved]
+    if missing:
+        raise OocytesegError(f"{len(missing)} test stills have no saved prediction (first: {missing[0]})", cv_dir,
+                             "re-run the study with --resume after deleting the folds' test/ folders")
+    return [read_mask(saved[str(p)]) for p in rows["image_path"]]
 
 
 def run_model(model: str, manifest: Path, out: Path, s: ShimotsuSettings, *, resume: bool, overwrite: bool,
@@ -255,7 +245,7 @@ def run_model(model: str, manifest: Path, out: Path, s: ShimotsuSettings, *, res
     table2 = cv.table
     rows = load_manifest(manifest, "icsi")
     rows = rows[rows["mask_path"].notna()].reset_index(drop=True)
-    preds = predict_folds(out / "cv", rows, out / "predictions", progress)
+    preds = fold_predictions(out / "cv", rows)
     meta = [{"case": r.case, "video": r.video, "frame_index": int(r.frame_index), "time_s": r.time_s,
              "labelset": "icsi"} for r in rows.itertuples(index=False)]
     manual = features_table(zip(meta, (read_mask(p) for p in rows["mask_path"])))
@@ -265,7 +255,8 @@ def run_model(model: str, manifest: Path, out: Path, s: ShimotsuSettings, *, res
                      title=f"Shimotsu Table 3 form: {model_dir_name(model)} vs manual masks")
     write_text(out / "table2.md", table_to_markdown(table2, title=f"Table 2 form: IoU per case ({model})"))
     write_text(out / "table3.md", table_markdown(table3))
-    return ModelOutcome(model_dir_name(model), config.optim.max_steps, table2, table3, cv.overall, out)
+    return ModelOutcome(model_dir_name(model), config.optim.max_steps, table2, table3, cv.overall, out,
+                        tip_error_summary(per_frame))
 
 
 def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = None, *,
@@ -292,9 +283,28 @@ def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = Non
     write_json(out / "study.json", {"settings": {**asdict(s), "config_dir": str(s.config_dir)},
                                     "videos": str(videos) if videos else None, "steps": s.steps(),
                                     "seconds": round(seconds, 1),
-                                    "models": {o.model: {"overall": o.overall, "mean_iou_table2": _avg(o.table2)}
+                                    "models": {o.model: {"overall": o.overall, "mean_iou_table2": _avg(o.table2),
+                                                         "tip_error_px": o.tip_error}
                                                for o in outcomes}}, overwrite=True)
     return ShimotsuResult(out, report, manifest, outcomes, seconds)
+
+
+def _tip_line(tip: dict) -> str:
+    if not tip or not tip.get("n"):
+        return "Needle tip: no frame has a tip in both the automatic and the manual mask."
+    return (f"Needle tip (automatic vs manual mask, the point f3/f4 are measured from): median error "
+            f"{tip['median']:.2f} px, mean {tip['mean']:.2f} px, 90th percentile {tip['p90']:.2f} px over {tip['n']} "
+            f"stills; {tip['one_sided']} stills have a tip in only one of the two masks.")
+
+
+def _serc_line(table2: pd.DataFrame) -> str:
+    cases = table2[table2["case"] != "Average"]
+    if "sERC" not in cases:
+        return ""
+    v = cases.set_index("case")["sERC"].astype(float).dropna()
+    low = {c: round(x, 3) for c, x in v.items() if x < 0.80}
+    return (f"sERC IoU >= 0.80 in {len(v) - len(low)} of the {len(v)} cases that have an sERC"
+            + (f"; below: {', '.join(f'{c} {x:.3f}' for c, x in low.items())}." if low else "."))
 
 
 def _avg(table2: pd.DataFrame) -> float:
@@ -338,7 +348,9 @@ def study_report(s: ShimotsuSettings, manifest: Path, outcomes: list[ModelOutcom
                   f"Pooled over every test pixel: {pooled}.", "",
                   "**Table 3 form: relative error of the features, automatic vs manual masks (%)**", "",
                   table_markdown(o.table3), "",
+                  _tip_line(o.tip_error),
+                  _serc_line(o.table2), "",
                   f"Per-frame values, absolute errors and Bland-Altman plots: `{o.model}/features/`.", ""]
     parts += ["Files: `dataset/manifest.csv`, `<model>/cv/` (splits.json, folds, learning curves), "
-              "`<model>/predictions/`, `<model>/features/`, `study.json`.", ""]
+              "`<model>/cv/fold-XX/test/predictions/`, `<model>/features/`, `study.json`.", ""]
     return "\n".join(parts)

@@ -32,6 +32,9 @@ class DataConfig(_Strict):
     split_file: Path | None = None  # a splits.json; with `fold`, sets train_cases / val_cases
     fold: int | None = None
     cache: bool = True  # keep decoded, resized images in memory (one copy per data-loader worker)
+    # cross-validation: validate (best model, early stopping) on this many training cases held out of
+    # training (seeded), never on the fold's test case; 0 validates on the test case for the learning curve only
+    val_holdout: int = Field(0, ge=0)
     crop: tuple[int, int] | None = None  # train on random (height, width) patches of the resized images
     crop_focus: float = Field(0.0, ge=0, le=1)  # share of patches centred on a foreground class
 
@@ -106,6 +109,8 @@ class TrainerConfig(_Strict):
     # BatchNorm statistics recomputed from this many training batches before each validation and
     # before export (training/precise_bn.py); 0 keeps the running averages of training.
     precise_bn_batches: int = Field(16, ge=0)
+    # stop when the validation mean IoU has not improved for this many validations (None: never stop early)
+    early_stopping_patience: int | None = Field(None, ge=1)
 
 
 class TrainConfig(_Strict):

@@ -43,9 +43,33 @@ def prepare_splits(config: TrainConfig, folds: str | int, out_dir: str | os.Path
                                 overwrite=overwrite)
 
 
+def holdout_cases(config: TrainConfig, fold: Fold) -> list[str]:
+    """The fold's validation cases when `data.val_holdout` > 0: drawn from its training cases (seeded by the
+    config's seed and the fold index), so model selection never looks at the test case."""
+    import random
+
+    n = config.data.val_holdout
+    if n >= len(fold.train):
+        raise OocytesegError(f"data.val_holdout={n} leaves no training case in fold {fold.index} "
+                             f"({len(fold.train)} training cases)", fix="use a smaller data.val_holdout")
+    return sorted(random.Random(config.seed * 1000 + fold.index).sample(sorted(fold.train), n))
+
+
+def fold_model(config: TrainConfig, fold_path: Path) -> Path:
+    """The model a fold is tested with: the best by held-out validation with `data.val_holdout`, else the last
+    (the fold validates on its test case, so choosing by validation would look at the test data)."""
+    return fold_path / ("model.pt" if config.data.val_holdout else "model-last.pt")
+
+
 def fold_config(config: TrainConfig, fold: Fold) -> TrainConfig:
-    """The fold's config: train on its training cases, validate on its test cases."""
-    return with_updates(config, {"data.train_cases": list(fold.train), "data.val_cases": list(fold.test),
+    """The fold's config: train on its training cases, validate on its test cases (or on held-out training
+    cases with `data.val_holdout`)."""
+    if config.data.val_holdout:
+        val = holdout_cases(config, fold)
+        train = [c for c in fold.train if c not in val]
+    else:
+        val, train = list(fold.test), list(fold.train)
+    return with_updates(config, {"data.train_cases": train, "data.val_cases": val,
                                  "data.split_file": None, "data.fold": None})
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import lightning as L
 import torch
 import yaml
-from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
@@ -154,6 +154,8 @@ def _make_trainer(config: TrainConfig, out_dir: Path, progress: bool, has_val: b
     if has_val:
         cbs.append(ModelCheckpoint(dirpath=ckpt_dir, filename="best", monitor="val/mIoU", mode="max", save_top_k=1,
                                    enable_version_counter=False))
+    if has_val and t.early_stopping_patience:
+        cbs.append(EarlyStopping(monitor="val/mIoU", mode="max", patience=t.early_stopping_patience))
     if has_val and t.precise_bn_batches:
         cbs.append(PreciseBatchNorm(t.precise_bn_batches, config.seed))
     if progress:

@@ -1,4 +1,4 @@
-"""Segmentation losses, registered by name: "ce", "dice", "focal" and "+"-combinations ("ce+dice").
+"""Segmentation losses, registered by name: "ce", "dice", "focal", "lovasz" and "+"-combinations ("ce+dice").
 
 Every loss maps (logits (N, C, H, W), target (N, H, W) int64) to a scalar. Class weights (for "ce"
 and "focal") are explicit numbers or computed from the training masks by median-frequency balancing
@@ -77,7 +77,21 @@ class Combined(nn.Module):
         return sum(w * t(logits, target) for w, t in zip(self.weights, self.terms))
 
 
-LOSSES: dict[str, Callable[..., nn.Module]] = {"ce": CrossEntropy, "dice": SoftDice, "focal": Focal}
+class Lovasz(nn.Module):
+    """Lovasz-softmax (Berman et al. 2018, `smp.losses.LovaszLoss`): a convex surrogate of the per-class IoU,
+    whose gradient concentrates on the mis-labelled pixels at the boundary of thin classes."""
+
+    def __init__(self, **_: object):
+        super().__init__()
+        from segmentation_models_pytorch.losses import LovaszLoss
+
+        self.loss = LovaszLoss(mode="multiclass", per_image=False)
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.loss(logits, target)
+
+
+LOSSES: dict[str, Callable[..., nn.Module]] = {"ce": CrossEntropy, "dice": SoftDice, "focal": Focal, "lovasz": Lovasz}
 
 
 def parse_loss_name(name: str) -> list[str]:
