@@ -56,6 +56,8 @@ def analyze(
     backend: str = typer.Option(None, "--backend", help="torch or onnx (default: onnx for .onnx files, else torch)."),
     size: tuple[int, int] = typer.Option(None, "--size", help="Run the model at H W (default: its training size)."),
     threads: int = typer.Option(None, "--threads", help="Intra-op threads of torch / ONNX Runtime."),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N; "
+                               "ONNX Runtime uses its CUDA provider when onnxruntime-gpu is installed."),
     batch_size: int = typer.Option(4, "--batch-size", help="Frames segmented together."),
     shard: str = typer.Option("1/1", "--shard", help="i/n: analyse the i-th of n parts of the sorted video list."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Redo videos already done."),
@@ -81,7 +83,7 @@ def analyze(
                            pixel_size_um=pixel_size)
     size_hw = tuple(size) if size and all(size) else None
     with progress_callback() as update:
-        outcome = run_analysis(videos, model, out, config, backend=backend, size=size_hw, threads=threads,
+        outcome = run_analysis(videos, model, out, config, backend=backend, size=size_hw, threads=threads, device=device,
                                case=case, shard=parse_shard(shard), overwrite=overwrite, overlay=overlay,
                                progress=update, command=_command_line(ctx))
     console, err = Console(), Console(stderr=True)

@@ -45,7 +45,7 @@ def cv_command(
     overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
     resume: bool = typer.Option(False, help="Continue an interrupted fold from its last checkpoint."),
     overwrite: bool = typer.Option(False, help="Draw new splits and retrain every fold."),
-    device: str = typer.Option("cpu", help="Device of the test evaluation (cpu, cuda)."),
+    device: str = typer.Option("auto", help="Device of the test evaluation (auto: CUDA when present, else cpu)."),
     progress: bool = typer.Option(True, help="Show the progress bars."),
 ) -> None:
     """Cross-validate by case: one run per fold, then a per-case IoU table over all folds.
@@ -73,7 +73,7 @@ def evaluate_command(
     out: Path = typer.Option(None, "--out", help="Output folder (default: next to the checkpoint, eval-<data>)."),
     cases: list[str] = typer.Option(None, "--cases", help="Evaluate only these cases (repeatable)."),
     batch_size: int = typer.Option(4, help="Images per forward pass."),
-    device: str = typer.Option("cpu", help="cpu or cuda."),
+    device: str = typer.Option("auto", help="auto (CUDA when present, else cpu), cpu, cuda or cuda:N."),
     overwrite: bool = typer.Option(False, help="Replace existing outputs in --out."),
     name: str = typer.Option("Real", help="Regime name of CHECKPOINT in the regime table (with --compare)."),
     compare: list[str] = typer.Option(None, "--compare", help="Another regime NAME=MODEL.pt for the Andreini-style "

@@ -19,6 +19,7 @@ from torch import nn
 
 from oocyteseg.classes import LabelSet, get_label_set
 from oocyteseg.data.preprocess import InputSpec, predict_labels, torch_runner
+from oocyteseg.devices import resolve_device
 from oocyteseg.errors import OocytesegError
 from oocyteseg.evaluation.metrics import confusion_matrix, summarize
 from oocyteseg.io.images import read_image, read_mask
@@ -91,6 +92,7 @@ def evaluate_model(model: nn.Module, rows: pd.DataFrame, spec: InputSpec | Seque
     if not isinstance(spec, InputSpec):
         spec = InputSpec(tuple(spec) if spec is not None else None)
     rows = rows.reset_index(drop=True)
+    device = resolve_device(device)
     model = model.to(device).eval()
     run = torch_runner(model, device)
     frame_cms = np.zeros((len(rows), num_classes, num_classes), np.int64)
@@ -115,7 +117,7 @@ def evaluate_model(model: nn.Module, rows: pd.DataFrame, spec: InputSpec | Seque
 
 def evaluate_checkpoint(checkpoint: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
                         rows: pd.DataFrame | None = None, cases: Sequence[str] | None = None, batch_size: int = 4,
-                        device: str = "cpu", size: Sequence[int] | None = None, keep_predictions: bool = False,
+                        device: str = "auto", size: Sequence[int] | None = None, keep_predictions: bool = False,
                         progress: Progress | None = None) -> tuple[EvalResult, dict]:
     """Load a portable model (`model.pt`) and evaluate it on a manifest's annotated rows (or on `rows`).
 
@@ -125,6 +127,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, manifest: str | os.PathLi
     from oocyteseg.models import load_checkpoint
     from oocyteseg.training.data import load_rows
 
+    device = resolve_device(device)
     model, model_config, extra = load_checkpoint(checkpoint, map_location=device)
     labelset = get_label_set(extra.get("labelset", "icsi"))
     if labelset.num_classes != model_config["num_classes"]:

@@ -48,7 +48,7 @@ def load_predictor(model: str | os.PathLike, backend: str | None = None, size: t
         elif size is not None:
             raise OocytesegError("an ONNX model runs at the size it was exported at", path,
                                  "drop --size, or export again with `oocyteseg export --size H W`")
-        predictor = OnnxPredictor(path, threads=threads)
+        predictor = OnnxPredictor(path, threads=threads, device=device)
         config = json.loads(predictor.metadata.get(META_PREFIX + "model_config", "{}"))
     else:
         if threads:
@@ -57,5 +57,6 @@ def load_predictor(model: str | os.PathLike, backend: str | None = None, size: t
         predictor = TorchPredictor(net, InputSpec.from_extra(extra, size), device, labels_from_extra(extra))
     info = {"path": str(path), "name": config.get("name", "?"), "backend": backend,
             "size": list(predictor.size) if predictor.size else None, "labelset": predictor.labels.name,
-            "threads": threads}
+            "threads": threads, "device": str(getattr(predictor, "device", None) or
+                                              predictor.session.get_providers()[0])}
     return predictor, info

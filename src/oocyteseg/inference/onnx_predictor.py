@@ -18,6 +18,7 @@ import numpy as np
 
 from oocyteseg.classes import INCLUSIONS, ICSI, LABEL_SETS, LabelSet
 from oocyteseg.data.preprocess import IMAGE_MEAN, IMAGE_STD, InputSpec, predict_labels
+from oocyteseg.devices import onnx_providers
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import atomic_path, check_writable
 from oocyteseg.models import export_onnx, load_checkpoint
@@ -56,17 +57,18 @@ def export_checkpoint_onnx(checkpoint: str | os.PathLike, onnx_path: str | os.Pa
 
 
 class OnnxPredictor:
-    """Segment RGB uint8 images with an exported ONNX model on ONNX Runtime (CPU).
+    """Segment RGB uint8 images with an exported ONNX model on ONNX Runtime (CPU, or CUDA when present).
 
     Args:
         path: an .onnx file written by `export_checkpoint_onnx` (or any model with input
             (N, 3, H, W) and output (N, C, H, W); then the label set is guessed from C).
         threads: ONNX Runtime intra-op threads (None: ONNX Runtime's default, all cores).
+        device: "auto" uses the CUDA provider when onnxruntime-gpu and a GPU are present, else the CPU.
     """
 
     backend = "onnx"
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+    def __init__(self, path: str | os.PathLike, threads: int | None = None, device: str | None = "auto"):
         import onnxruntime as ort
 
         self.path = Path(path)
@@ -81,7 +83,7 @@ class OnnxPredictor:
         if threads:
             opts.intra_op_num_threads = int(threads)
         try:
-            self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(self.path), opts, providers=onnx_providers(device))
         except Exception as exc:  # onnxruntime raises its own exception types for bad files
             raise OocytesegError(f"not a readable ONNX model ({type(exc).__name__})", self.path,
                                  "export it again with `oocyteseg export`") from exc

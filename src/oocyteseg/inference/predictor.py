@@ -22,7 +22,9 @@ from oocyteseg.models import load_checkpoint
 
 def default_device() -> torch.device:
     """CUDA when present, else CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    from oocyteseg.devices import resolve_device
+
+    return resolve_device("auto")
 
 
 def labels_from_extra(extra: dict | None) -> LabelSet:
@@ -46,7 +48,9 @@ class TorchPredictor:
 
     def __init__(self, model: torch.nn.Module, size: tuple[int, int] | InputSpec | None = None,
                  device: torch.device | str | None = None, labels: LabelSet | None = None):
-        self.device = torch.device(device) if device is not None else default_device()
+        from oocyteseg.devices import resolve_device
+
+        self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.spec = size if isinstance(size, InputSpec) else InputSpec(tuple(size) if size else None)
         self.size = self.spec.size

@@ -16,6 +16,7 @@ from oocyteseg.reports.overlay_video import overlay_sink
 def run_analysis(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, out: str | os.PathLike,
                  config: AnalyzeConfig | None = None, *, backend: str | None = None,
                  size: tuple[int, int] | None = None, threads: int | None = None, case: str | None = None,
+                 device: str | None = "auto",
                  shard: tuple[int, int] = (1, 1), overwrite: bool = False, overlay: bool = True,
                  progress: Progress | None = None, command: str | None = None) -> BatchOutcome:
     """Analyse videos (files or folders) with `model` (.pt checkpoint or .onnx) into `out`.
@@ -26,7 +27,7 @@ def run_analysis(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, 
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out)
+    predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out, device=device)
     return analyze_videos(inputs, predictor, out, config or AnalyzeConfig(), case=case, shard=shard,
                           overwrite=overwrite, sink_factories=[overlay_sink] if overlay else [], progress=progress,
                           model_info=info, command=command)
