@@ -83,3 +83,23 @@ def test_cv_leave_one_case_out_is_resumable(tiny_config_file, tiny_phantom, tmp_
     capsys.readouterr()
     assert main([*args, "--set", f"data.manifests=[{two}]"]) == 2
     assert "does not match the data's cases" in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_cv_final_trains_the_model_to_deploy_on_every_case(tiny_config_file, tiny_phantom, tmp_path, capsys):
+    from oocyteseg.inference import OnnxPredictor
+
+    out = tmp_path / "cv"
+    args = ["cv", "--config", str(tiny_config_file), "--set", "optim.max_steps=2", "--set", "data.val_cases=null",
+            "--folds", "leave-one-case-out", "--out", str(out), "--no-progress", "--final"]
+    assert main(args) == 0
+    assert "model to deploy" in capsys.readouterr().out
+    final = out / "final"
+    data = json.loads((final / "data.json").read_text())
+    assert data["train_cases"] == ["case01", "case02", "case03"] and data["val_cases"] == []
+    card = json.loads((final / "model_card.json").read_text())
+    assert card["classes"] == ["background", "oocyte", "sERC", "needle"] and card["input_size"] == [48, 64]
+    assert set(card["training_images_by_case"]) == {"case01", "case02", "case03"} and card["steps"] == 2
+    text = (final / "model_card.md").read_text()
+    assert "IoU per case" in text and "case03" in text and card["commit"]
+    predictor = OnnxPredictor(final / "model.onnx", threads=1)
+    assert predictor.size == (48, 64) and predictor.labels.name == "icsi"

@@ -46,13 +46,15 @@ def cv_command(
     resume: bool = typer.Option(False, help="Continue an interrupted fold from its last checkpoint."),
     overwrite: bool = typer.Option(False, help="Draw new splits and retrain every fold."),
     device: str = typer.Option("auto", help="Device of the test evaluation (auto: CUDA when present, else cpu)."),
+    final: bool = typer.Option(False, "--final", help="Then train the model to deploy on every case with the same "
+                               "recipe: DIR/final/ with model.pt, model.onnx and model_card.md."),
     progress: bool = typer.Option(True, help="Show the progress bars."),
 ) -> None:
     """Cross-validate by case: one run per fold, then a per-case IoU table over all folds.
 
     Re-running reuses DIR/splits.json and skips finished folds.
 
-    Example: oocyteseg cv --config configs/fast-cpu.yaml --folds leave-one-case-out --out runs/cv-fast
+    Example: oocyteseg cv --config configs/fast-cpu.yaml --folds leave-one-case-out --out runs/cv-fast --final
     """
     from oocyteseg.evaluation.crossval import cross_validate
     from oocyteseg.training.config import load_config
@@ -65,6 +67,12 @@ def cv_command(
     console.print(result.table_md.read_text())
     console.print(f"cross-validation ({len(result.splits.folds)} folds) written to [bold]{result.out_dir}[/]: "
                   f"{result.table_csv.name}, {result.table_md.name}, overall.json, splits.json")
+    if final:
+        from oocyteseg.pipelines.final_model import train_final_model
+
+        model = train_final_model(cfg, out, resume=resume, overwrite=overwrite, progress=progress)
+        console.print(f"model to deploy ({model.steps} steps on every case): [bold]{model.onnx}[/] "
+                      f"(checkpoint {model.model.name}, card {model.card})")
 
 
 def evaluate_command(
