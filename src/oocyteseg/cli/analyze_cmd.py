@@ -47,7 +47,8 @@ def _parse_fps(text: str) -> float | None:
 
 def analyze(
     ctx: typer.Context,
-    videos: list[Path] = typer.Argument(..., help="Video files and/or folders (searched recursively)."),
+    videos: list[Path] = typer.Argument(..., help="Video files, still images (PNG/JPEG/TIFF/BMP) and/or folders "
+                                                  "(searched recursively)."),
     model: Path = typer.Option(..., "--model", help="Checkpoint (.pt) or exported ONNX model (.onnx)."),
     out: Path = typer.Option(..., "--out", help="Output folder: OUT/<case>/<video>/ per video."),
     case: str = typer.Option(None, "--case", help="Case id of the one input video (default: VIDEOS/<case>/... "
@@ -66,14 +67,15 @@ def analyze(
     overlay: bool = typer.Option(True, "--overlay/--no-overlay", help="Write overlay.mp4 per video."),
     pixel_size: float = typer.Option(None, "--pixel-size", help="Micrometres per pixel: adds *_um columns."),
 ) -> None:
-    """Segment and measure every frame of ICSI videos (masks, features, overlay video, summary).
+    """Segment and measure every frame of ICSI videos (masks, features, overlay video, summary), and still
+    images (micrographs: masks, overlays, LabelMe JSON, one features row per image in OUT/stills/).
 
-    Finished videos are skipped on a re-run (resume); a broken video is reported and the others finish.
-    Each video goes to OUT/<case>/<video stem>/; OUT/summary.csv has one row per video.
+    Finished videos and images are skipped on a re-run (resume); a broken file is reported and the others
+    finish. Each video goes to OUT/<case>/<video stem>/; OUT/summary.csv has one row per video.
 
     Example: oocyteseg analyze videos/ --model runs/train/model.onnx --out runs/analysis --labelme
     """
-    from oocyteseg.reports.analysis import run_analysis
+    from oocyteseg.reports.analysis import has_videos, run_analysis, run_stills
 
     if batch_size < 1 or not labelme_fps > 0:
         raise OocytesegError("--batch-size must be >= 1 and --labelme-fps > 0")
@@ -82,11 +84,29 @@ def analyze(
     config = AnalyzeConfig(fps=_parse_fps(fps), batch_size=batch_size, labelme=labelme, labelme_fps=labelme_fps,
                            pixel_size_um=pixel_size)
     size_hw = tuple(size) if size and all(size) else None
+    console, err = Console(), Console(stderr=True)
+    for item in videos:
+        if not item.exists():
+            raise OocytesegError("no such video, image or folder", item, "check the path")
+    with progress_callback() as update:
+        stills = run_stills(videos, model, out, backend=backend, size=size_hw, threads=threads, device=device,
+                            case=case, overwrite=overwrite, pixel_size_um=pixel_size, progress=update)
+    if stills is not None:
+        for _, line in stills.failed:
+            err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        console.print(f"{len(stills.done)} images analysed, {len(stills.skipped)} already done (skipped), "
+                      f"{len(stills.failed)} failed; masks, overlays and LabelMe files in [bold]{stills.out}[/], "
+                      f"one row per image in {stills.table}")
+        if not has_videos(videos, exclude=out):
+            if stills.failed:
+                raise OocytesegError(f"{len(stills.failed)} of {len(stills.failed) + len(stills.done) + len(stills.skipped)}"
+                                     " images failed (errors above); the others are complete", stills.out,
+                                     "fix or remove the broken images and re-run the same command")
+            return
     with progress_callback() as update:
         outcome = run_analysis(videos, model, out, config, backend=backend, size=size_hw, threads=threads, device=device,
                                case=case, shard=parse_shard(shard), overwrite=overwrite, overlay=overlay,
                                progress=update, command=_command_line(ctx))
-    console, err = Console(), Console(stderr=True)
     for _, line in outcome.failed:
         err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
     console.print(f"{len(outcome.done)} videos analysed, {len(outcome.skipped)} already done (skipped), "

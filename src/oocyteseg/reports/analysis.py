@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from oocyteseg.inference.batch import BatchOutcome, Progress, analyze_videos
+from oocyteseg.inference.batch import VIDEO_SUFFIXES, BatchOutcome, Progress, analyze_videos
 from oocyteseg.inference.loading import load_predictor
 from oocyteseg.inference.video_analysis import AnalyzeConfig
 from oocyteseg.reports.overlay_video import overlay_sink
@@ -31,3 +31,34 @@ def run_analysis(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, 
     return analyze_videos(inputs, predictor, out, config or AnalyzeConfig(), case=case, shard=shard,
                           overwrite=overwrite, sink_factories=[overlay_sink] if overlay else [], progress=progress,
                           model_info=info, command=command)
+
+
+def has_videos(inputs: Sequence[str | os.PathLike], exclude: str | os.PathLike | None = None) -> bool:
+    """Whether the inputs name or contain (recursively) at least one video file."""
+    skip = Path(exclude).resolve() if exclude is not None else None
+    for item in inputs:
+        p = Path(item)
+        if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
+            return True
+        if p.is_dir() and any(f.suffix.lower() in VIDEO_SUFFIXES and f.is_file()
+                              and not (skip is not None and f.resolve().is_relative_to(skip)) for f in p.rglob("*")):
+            return True
+    return False
+
+
+def run_stills(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, out: str | os.PathLike, *,
+               backend: str | None = None, size: tuple[int, int] | None = None, threads: int | None = None,
+               device: str | None = "auto", case: str | None = None, overwrite: bool = False,
+               pixel_size_um: float | None = None, progress: Progress | None = None):
+    """Analyse the still images among `inputs` (files, or folders searched recursively) into OUT/stills/
+    (`oocyteseg.reports.stills`); returns its outcome, or None when the inputs hold no image."""
+    from oocyteseg.reports.stills import analyze_images, find_images
+
+    images = find_images(inputs, exclude=out)
+    if not images:
+        return None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out, device=device)
+    return analyze_images(images, predictor, out, case=case, overwrite=overwrite, pixel_size_um=pixel_size_um,
+                          model_info=info, progress=progress)
