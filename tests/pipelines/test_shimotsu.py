@@ -92,7 +92,14 @@ def test_results_page_checks_the_targets(study, tmp_path):
     text = write_results_page(tmp_path / "results.md", study.out_dir, None, log, tmp_path / "none.log").read_text()
     assert "Shimotsu et al. Table 2 (theirs: real clinical data)" in text and "| Case10 | 0.99 | 0.78" in text
     assert "mean IoU over oocyte / sERC / needle" in text and "f4 mean relative error" in text
+    assert "sERC IoU >= 0.8 in every case" in text and "target >= 0.93 (the paper)" in text
     assert "Andreini et al.\n\nNot run" in text
+    # a study not re-run keeps its section of the previous page, marked as such
+    page = tmp_path / "results.md"
+    page.write_text(text.replace("## Andreini et al.\n\nNot run.", "## Andreini et al.: inclusions\n\n| a | 0.5 |"))
+    again = write_results_page(page, study.out_dir, None, log, tmp_path / "none.log").read_text()
+    assert "## Andreini et al.: inclusions\n\n*Not re-run when this page was regenerated" in again
+    assert "| a | 0.5 |" in again and again.count("## Andreini") == 1
 
 
 def test_default_models_leave_deeplab_out_only_without_a_gpu():

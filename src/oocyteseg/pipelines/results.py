@@ -24,7 +24,10 @@ from oocyteseg.pipelines.andreini import PAPER_TABLE2, REGIMES, finished_confusi
 from oocyteseg.pipelines.shimotsu import PAPER_TABLE3_AVG
 
 NOTES_BEGIN, NOTES_END = "<!-- NOTES: kept when the page is regenerated -->", "<!-- END NOTES -->"
-TARGET_MIOU, TARGET_INCLUSION_IOU, FEATURE_FRACTION = 0.95, 0.80, 0.5
+# Targets of the phantom studies: the paper's mean IoU (stretch 0.95), sERC IoU >= 0.80 in every case with
+# an sERC, feature errors at or below the paper's (stretch: half), inclusion IoU >= 0.80.
+TARGET_MIOU, STRETCH_MIOU, TARGET_SERC_IOU, TARGET_INCLUSION_IOU = 0.93, 0.95, 0.80, 0.80
+FEATURE_FRACTION, STRETCH_FEATURE_FRACTION = 1.0, 0.5
 
 # Shimotsu et al. Table 2 (IoU per case, real clinical data, DeepLab ResNet-50).
 PAPER_SHIMOTSU_TABLE2 = [
@@ -75,13 +78,24 @@ def shimotsu_section(study: Path, log: Path) -> str:
         per_frame = pd.read_csv(study / model / "features" / "per_frame.csv", dtype={"case": str})
         t3 = case_table(per_frame, "rel")
         miou = float(t2.loc[t2["case"] == "Average", "Average"].iloc[0])
-        checks = [f"- mean IoU over oocyte / sERC / needle (Average row) {miou:.3f} vs target >= {TARGET_MIOU}: "
-                  f"{_verdict(miou, TARGET_MIOU)}"]
+        checks = [f"- mean IoU over oocyte / sERC / needle (Average row) {miou:.3f} vs target >= {TARGET_MIOU} (the "
+                  f"paper): {_verdict(miou, TARGET_MIOU)}; stretch >= {STRETCH_MIOU}: {_verdict(miou, STRETCH_MIOU)}"]
+        serc = t2[t2["case"] != "Average"].set_index("case")["sERC"].astype(float).dropna()
+        low = {c: v for c, v in serc.items() if v < TARGET_SERC_IOU}
+        checks.append(f"- sERC IoU >= {TARGET_SERC_IOU} in every case that has an sERC: "
+                      + ("**met**" if not low else f"**missed** in {len(low)} of {len(serc)} cases ("
+                         + ", ".join(f"{c} {v:.3f}" for c, v in low.items()) + ")"))
         for f, (paper_avg, _) in PAPER_TABLE3_AVG.items():
             ours = float(t3.loc["AVG", (f"{f} [%]", "AVG")])
-            limit = FEATURE_FRACTION * paper_avg
-            checks.append(f"- {f} mean relative error {ours:.2f} % vs target <= {limit:.2f} % (half of the paper's "
-                          f"{paper_avg:.2f} %): {_verdict(ours, limit, higher_is_better=False)}")
+            limit, stretch = FEATURE_FRACTION * paper_avg, STRETCH_FEATURE_FRACTION * paper_avg
+            checks.append(f"- {f} mean relative error {ours:.2f} % vs target <= {limit:.2f} % (the paper): "
+                          f"{_verdict(ours, limit, higher_is_better=False)}; stretch <= {stretch:.2f} % (half): "
+                          f"{_verdict(ours, stretch, higher_is_better=False)}")
+        tip = info["models"][model].get("tip_error_px") or {}
+        if tip.get("n"):
+            checks.append(f"- needle tip, automatic vs manual mask: median {tip['median']:.2f} px, mean "
+                          f"{tip['mean']:.2f} px, 90th percentile {tip['p90']:.2f} px ({tip['n']} stills; "
+                          f"{tip['one_sided']} with a tip in one mask only)")
         parts += [f"### {model}: ours (phantom data)", "",
                   table_to_markdown(t2, title="Ours, Table 2 form: IoU per case (each case tested by the fold "
                                     "that held it out)"),
@@ -124,6 +138,25 @@ def andreini_section(exp: Path, log: Path) -> str:
         "(a copy of the committed run's grid: `docs/logs/andreini-samples.png`).", ""])
 
 
+def _kept_section(page: Path, heading: str) -> str | None:
+    """A section of the existing page (from `heading` to the next '## '), marked as kept from an earlier run,
+    for a study that was not re-run this time."""
+    if not page.is_file():
+        return None
+    text = page.read_text()
+    start = text.find(heading)
+    if start < 0:
+        return None
+    end = text.find("\n## ", start + len(heading))
+    body = text[start:end if end >= 0 else len(text)].rstrip()
+    marker = "*Not re-run when this page was regenerated: this section is kept from the page's previous version"
+    if marker not in body:
+        first, _, rest = body.partition("\n")
+        body = (f"{first}\n\n{marker} (the run, its command and its log are as stated below; the code has changed "
+                f"since).*\n{rest}")
+    return body + "\n"
+
+
 def _kept_notes(path: Path) -> str:
     if path.is_file():
         text = path.read_text()
@@ -146,7 +179,9 @@ def write_results_page(out: str | os.PathLike, shimotsu: str | os.PathLike | Non
              "the software, not clinical validity.", ""]
     parts.append(shimotsu_section(Path(shimotsu), Path(shimotsu_log)) if shimotsu and
                  (Path(shimotsu) / "study.json").is_file() else "## Shimotsu et al.\n\nNot run (no finished study).\n")
-    parts.append(andreini_section(Path(andreini), Path(andreini_log)) if andreini and
-                 (Path(andreini) / "experiment.json").is_file() else "## Andreini et al.\n\nNot run.\n")
+    if andreini and (Path(andreini) / "experiment.json").is_file():
+        parts.append(andreini_section(Path(andreini), Path(andreini_log)))
+    else:
+        parts.append(_kept_section(out, "## Andreini et al.") or "## Andreini et al.\n\nNot run.\n")
     parts += ["## Notes", "", _kept_notes(out), ""]
     return write_text(out, "\n".join(parts), overwrite=True)
