@@ -203,3 +203,16 @@ def test_memory_does_not_grow_with_video_length(tiny_phantom, tmp_path, monkeypa
     # while streaming, 420 more frames add only their feature rows (~1 KB each, measured); keeping the
     # frames (96x128 RGB, 37 KB each) or masks (12 KB each) would add 15 MB / 5 MB
     assert peaks[480] - peaks[60] < 420 * 2_000, peaks
+
+
+def test_video_of_another_aspect_is_warned_about(tiny_phantom, tmp_path, capsys):
+    from tests.inference.conftest import make_checkpoint
+
+    square = make_checkpoint(tmp_path / "square.pt", "unet_small_tiny", size=(48, 48))  # videos are 96x128
+    video = sorted(tiny_phantom.glob("icsi/*/*.mp4"))[0]
+    assert main(["analyze", str(video), "--model", str(square), "--out", str(tmp_path / "o"), "--threads", "1",
+                 "--no-overlay"]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "128x96" in err and "stretched" in err
+    summary = json.loads(next((tmp_path / "o").rglob("summary.json")).read_text())
+    assert "stretched" in summary["size_warning"]

@@ -76,3 +76,17 @@ def test_a_folder_with_videos_is_a_video_folder(tmp_path):
     found = [p.name for p, _ in find_images([images, tmp_path / "b"])]
     assert "still.png" not in found and len(found) == 5
     assert [p.name for p, _ in find_images([tmp_path / "b" / "still.png"])] == ["still.png"]  # named directly
+
+
+def test_a_frame_of_another_aspect_is_warned_about(tmp_path, capsys):
+    from oocyteseg.data.preprocess import InputSpec, size_warning
+
+    assert size_warning((480, 640), InputSpec((240, 320))) is None  # same aspect: no warning
+    assert "stretched" in size_warning((1080, 1920), InputSpec((240, 320)))
+    assert "stretched" in size_warning((640, 480), InputSpec((240, 320)))  # portrait into a landscape model
+    image = tmp_path / "portrait.png"
+    write_image(image, np.full((96, 48, 3), 128, np.uint8))
+    ckpt = _checkpoint(tmp_path / "icsi.pt", "icsi", 4)  # trained at 32x32: square
+    assert main(["analyze", str(image), "--model", str(ckpt), "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "warning:" in err and "48x96" in err and "stretched" in err

@@ -92,6 +92,8 @@ def analyze(
         stills = run_stills(videos, model, out, backend=backend, size=size_hw, threads=threads, device=device,
                             case=case, overwrite=overwrite, pixel_size_um=pixel_size, progress=update)
     if stills is not None:
+        for line in stills.warnings:
+            err.print(f"[bold yellow]warning:[/] {line}", highlight=False, soft_wrap=True)
         for _, line in stills.failed:
             err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
         console.print(f"{len(stills.done)} images analysed, {len(stills.skipped)} already done (skipped), "
@@ -107,6 +109,10 @@ def analyze(
         outcome = run_analysis(videos, model, out, config, backend=backend, size=size_hw, threads=threads, device=device,
                                case=case, shard=parse_shard(shard), overwrite=overwrite, overlay=overlay,
                                progress=update, command=_command_line(ctx))
+    for result in outcome.done:
+        if result.summary.get("size_warning"):
+            err.print(f"[bold yellow]warning:[/] {result.video}: {result.summary['size_warning']}", highlight=False,
+                      soft_wrap=True)
     for _, line in outcome.failed:
         err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
     console.print(f"{len(outcome.done)} videos analysed, {len(outcome.skipped)} already done (skipped), "

@@ -114,6 +114,20 @@ class InputSpec:
         return {"size": list(self.size) if self.size else None, "mean": list(self.mean), "std": list(self.std)}
 
 
+def size_warning(frame_hw: tuple[int, int], spec: InputSpec, tolerance: float = 0.02) -> str | None:
+    """A one-line warning when frames of `frame_hw` would be distorted by the resize policy (their aspect
+    ratio differs from the model input's by more than `tolerance`), else None."""
+    if spec.size is None:
+        return None
+    (h, w), (mh, mw) = frame_hw, spec.size
+    frame, model = w / h, mw / mh
+    if abs(frame / model - 1) <= tolerance:
+        return None
+    return (f"frames are {w}x{h} (aspect {frame:.3f}) but the model runs at {mw}x{mh} (aspect {model:.3f}): "
+            "each frame is stretched to the model's aspect, so shapes and measurements are distorted; "
+            "train a model on frames of this aspect")
+
+
 def image_to_uint8_tensor01(image: np.ndarray) -> torch.Tensor:
     """uint8 RGB (H, W, 3) -> float tensor (3, H, W) in [0, 1] (the augmentation's input)."""
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float().div_(255.0)

@@ -20,6 +20,7 @@ import av
 import numpy as np
 import pandas as pd
 
+from oocyteseg.data.preprocess import size_warning
 from oocyteseg.io.atomic import write_table
 from oocyteseg.io.video import VideoFrame, iter_frames
 from oocyteseg.inference.pipeline import pipelined
@@ -161,6 +162,10 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     summary = summarise(table, name=name, video=video, seconds=seconds, fps_video=video_fps,
                         fps_analysed=fps_out, model=model_info or {}, out_dir=out_dir,
                         frame_size=tuple(int(v) for v in shape))
+    spec = getattr(predictor, "spec", None)
+    warning = size_warning(tuple(shape[:2]), spec) if spec is not None and shape else None
+    if warning:
+        summary["size_warning"] = warning
     write_summary(summary, out_dir)
     return VideoResult(name, video, out_dir, len(table), seconds, summary)
 

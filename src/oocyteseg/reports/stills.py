@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from oocyteseg.data.ingest_common import case_from_layout, safe_name
+from oocyteseg.data.preprocess import size_warning
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_json, write_table
 from oocyteseg.io.images import read_image, read_mask, write_image, write_mask
@@ -39,6 +40,7 @@ class StillsOutcome:
     skipped: list[Path] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     table: Path | None = None
+    warnings: list[str] = field(default_factory=list)  # one line per distinct distortion (see size_warning)
 
 
 def find_images(inputs: Sequence[str | os.PathLike], exclude: str | os.PathLike | None = None
@@ -86,6 +88,9 @@ def analyze_images(images: Sequence[tuple[Path, Path | None]], predictor, out: s
                 outcome.skipped.append(path)
             else:
                 image = read_image(path)
+                warning = size_warning(image.shape[:2], predictor.spec) if hasattr(predictor, "spec") else None
+                if warning and not any(w.endswith(warning) for w in outcome.warnings):
+                    outcome.warnings.append(f"{path} (and others of its size): {warning}")
                 mask = predictor.predict([image])[0]
                 write_image(folder / f"{safe_name(path.stem)}_overlay.png", overlay_mask(image, mask, labels))
                 write_labelme(folder / f"{safe_name(path.stem)}.json", mask, labels,
