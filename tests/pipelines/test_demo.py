@@ -17,6 +17,7 @@ def test_demo_cli_tiny(tmp_path, capsys):
     assert "held-out mean IoU" in printed and str(out / "summary.md") in printed.replace("\n", "")
     summary = (out / "summary.md").read_text()
     assert "Held-out case **case02**" in summary and "f_1" in summary or "f1" in summary
+    assert "Needle tip (predicted vs true mask" in summary
     metrics = pd.read_csv(out / "metrics.csv")
     assert list(metrics["class"]) == ["background", "oocyte", "sERC", "needle", "all"]
     assert metrics["iou"].between(0, 1).all() or metrics["iou"].isna().any()

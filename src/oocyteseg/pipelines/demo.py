@@ -153,7 +153,7 @@ def _write_overlays(out: Path, test: pd.DataFrame, truths: list[np.ndarray], pre
 
 def _summary(s: DemoSettings, held_out: str, n_train: int, n_test: int, metrics: pd.DataFrame, miou: float,
              acc: float, table3: pd.DataFrame, abs_table: pd.DataFrame, per_frame: pd.DataFrame, result,
-             seconds: float) -> str:
+             seconds: float, tip: dict) -> str:
     cls_rows = "\n".join(f"| {r['class']} | {r['iou']:.3f} | {r['dice']:.3f} |" for _, r in metrics.iterrows()
                          if r["class"] in ICSI.classes[1:])
     excluded = per_frame.attrs.get("excluded", {})
