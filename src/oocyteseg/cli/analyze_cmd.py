@@ -75,7 +75,8 @@ def analyze(
 
     Example: oocyteseg analyze videos/ --model runs/train/model.onnx --out runs/analysis --labelme
     """
-    from oocyteseg.reports.analysis import has_videos, run_analysis, run_stills
+    from oocyteseg.reports.analysis import run_analysis, run_stills
+    from oocyteseg.reports.stills import has_videos
 
     if batch_size < 1 or not labelme_fps > 0:
         raise OocytesegError("--batch-size must be >= 1 and --labelme-fps > 0")

@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from oocyteseg.inference.batch import VIDEO_SUFFIXES, BatchOutcome, Progress, analyze_videos
+from oocyteseg.inference.batch import BatchOutcome, Progress, analyze_videos
 from oocyteseg.inference.loading import load_predictor
 from oocyteseg.inference.video_analysis import AnalyzeConfig
 from oocyteseg.reports.overlay_video import overlay_sink
@@ -31,19 +31,6 @@ def run_analysis(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, 
     return analyze_videos(inputs, predictor, out, config or AnalyzeConfig(), case=case, shard=shard,
                           overwrite=overwrite, sink_factories=[overlay_sink] if overlay else [], progress=progress,
                           model_info=info, command=command)
-
-
-def has_videos(inputs: Sequence[str | os.PathLike], exclude: str | os.PathLike | None = None) -> bool:
-    """Whether the inputs name or contain (recursively) at least one video file."""
-    skip = Path(exclude).resolve() if exclude is not None else None
-    for item in inputs:
-        p = Path(item)
-        if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
-            return True
-        if p.is_dir() and any(f.suffix.lower() in VIDEO_SUFFIXES and f.is_file()
-                              and not (skip is not None and f.resolve().is_relative_to(skip)) for f in p.rglob("*")):
-            return True
-    return False
 
 
 def run_stills(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, out: str | os.PathLike, *,

@@ -19,6 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from oocyteseg.data.ingest_common import case_from_layout, safe_name
+from oocyteseg.data.ingest_folder import IMAGE_SUFFIXES
+from oocyteseg.inference.batch import VIDEO_SUFFIXES
 from oocyteseg.data.preprocess import size_warning
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_json, write_table
@@ -27,7 +29,6 @@ from oocyteseg.io.labelme import write_labelme
 from oocyteseg.morphometry.table import features_table
 from oocyteseg.reports.overlay import overlay_mask
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 STILLS_DIR = "stills"
 
 Progress = Callable[[str, int, int], None]
@@ -48,15 +49,13 @@ def find_images(inputs: Sequence[str | os.PathLike], exclude: str | os.PathLike 
     """(image, root) for image files named directly (root None) or found recursively in named folders that
     hold no video (a folder with videos is a video folder: its PNGs are usually annotated stills and masks);
     the output folder `exclude` is not searched. Missing inputs are left to the caller."""
-    from oocyteseg.inference.batch import VIDEO_SUFFIXES
-
     skip = Path(exclude).resolve() if exclude is not None else None
     found: dict[Path, Path | None] = {}
     for item in inputs:
         p = Path(item)
         if p.is_dir():
             root = p.resolve()
-            if any(f.suffix.lower() in VIDEO_SUFFIXES and f.is_file() for f in root.rglob("*")):
+            if has_videos([root]):
                 continue
             for f in sorted(root.rglob("*")):
                 if (f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".")
@@ -65,6 +64,19 @@ def find_images(inputs: Sequence[str | os.PathLike], exclude: str | os.PathLike 
         elif p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
             found.setdefault(p.resolve(), None)
     return sorted(found.items())
+
+
+def has_videos(inputs: Sequence[str | os.PathLike], exclude: str | os.PathLike | None = None) -> bool:
+    """Whether the inputs name or contain (recursively) at least one video file (`exclude` not searched)."""
+    skip = Path(exclude).resolve() if exclude is not None else None
+    for item in inputs:
+        p = Path(item)
+        if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
+            return True
+        if p.is_dir() and any(f.suffix.lower() in VIDEO_SUFFIXES and f.is_file()
+                              and not (skip is not None and f.resolve().is_relative_to(skip)) for f in p.rglob("*")):
+            return True
+    return False
 
 
 def analyze_images(images: Sequence[tuple[Path, Path | None]], predictor, out: str | os.PathLike, *,
