@@ -69,6 +69,10 @@ def test_lifecycle_queued_running_done_and_failed(gated):
     assert job["state"] == "queued" and job["name"] == "first.mp4" and "input_path" not in job
     assert analysis.started.wait(10)
     running = wait_for(client, job["id"], ("running",))
+    end = time.monotonic() + 10  # the job turns 'running' just before its first progress report is stored
+    while running["progress"] != 0.5 and time.monotonic() < end:
+        time.sleep(0.05)
+        running = client.get(f"/api/jobs/{job['id']}").json()
     assert running["progress"] == 0.5
     bad = upload(client, "second.mp4", FAKE_MP4 + b"FAIL").json()["jobs"][0]
     third = upload(client, "third.mp4", FAKE_MP4).json()["jobs"][0]
