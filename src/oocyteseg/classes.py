@@ -1,17 +1,86 @@
-"""Label sets shared by every stage: index, name and display colour of each class."""
+"""Label sets shared by every stage: index, name, display colour and role of each class.
+
+A *role* says what a class means to the measurements (`oocyte`, `serc`, `needle`, `inclusion`, and the
+anatomy roles `zona`, `pvs`, `ooplasm`, `polar_body`). Features find their classes by role, never by
+index, so a lab's classes file may order and name its classes as it likes; a class gets a role when its
+name is one of the role's names (case-insensitive, spaces/'-'/'_' alike) or through an explicit
+`roles:` mapping in the classes file.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+
+# role -> the class names that take it by default (normalised: case-folded, spaces/-/_ as '_')
+ROLE_NAMES: dict[str, tuple[str, ...]] = {
+    "oocyte": ("oocyte", "egg", "ovum"),
+    "serc": ("serc", "ser", "sercs", "ser_cluster", "smooth_er_cluster"),
+    "needle": ("needle", "injection_needle", "icsi_needle", "injection_pipette"),
+    "inclusion": ("inclusion", "inclusions", "cytoplasmic_inclusion"),
+    "zona": ("zona", "zona_pellucida", "zp"),
+    "pvs": ("pvs", "perivitelline_space"),
+    "ooplasm": ("ooplasm", "cytoplasm"),
+    "polar_body": ("polar_body", "pb", "pb1", "first_polar_body"),
+}
+ROLES: tuple[str, ...] = tuple(ROLE_NAMES)
+
+
+def normalise_label(label: str) -> str:
+    """Key used for matching labels: case-folded, spaces/'-'/'_' collapsed to one '_'."""
+    return re.sub(r"[\s_\-]+", "_", str(label).strip().casefold()).strip("_")
+
+
+def check_role(role: str) -> str:
+    """`role` normalised; an unknown role raises KeyError listing the valid ones."""
+    key = normalise_label(role)
+    if key not in ROLE_NAMES:
+        raise KeyError(f"unknown role {role!r}; valid: {', '.join(ROLES)}")
+    return key
+
+
+def default_roles(classes: tuple[str, ...]) -> dict[str, int]:
+    """Roles of classes by name: {role: class index} for every non-background class named like a role."""
+    roles: dict[str, int] = {}
+    for i, name in enumerate(classes[1:], 1):
+        key = normalise_label(name)
+        for role, names in ROLE_NAMES.items():
+            if key in names and role not in roles:
+                roles[role] = i
+    return roles
 
 
 @dataclass(frozen=True)
 class LabelSet:
-    """An ordered set of classes; index 0 is always background."""
+    """An ordered set of classes; index 0 is always background.
+
+    Args:
+        name: the label set's name (manifests' `labelset` column).
+        classes: class names in index order.
+        colors: one RGB colour per class.
+        roles: {role: class index}; None derives them from the class names (`default_roles`).
+    """
 
     name: str
     classes: tuple[str, ...]
     colors: tuple[tuple[int, int, int], ...]
+    roles: dict[str, int] | None = field(default=None, compare=True, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
+        object.__setattr__(self, "colors", tuple(tuple(int(v) for v in c) for c in self.colors))
+        if len(self.colors) != len(self.classes):
+            raise ValueError(f"label set {self.name!r}: {len(self.classes)} classes but {len(self.colors)} colours")
+        roles = default_roles(self.classes) if self.roles is None else {check_role(r): int(i)
+                                                                          for r, i in self.roles.items()}
+        for role, i in roles.items():
+            if not 0 < i < len(self.classes):
+                raise ValueError(f"label set {self.name!r}: role {role!r} points to class index {i}, "
+                                 f"valid 1..{len(self.classes) - 1}")
+        object.__setattr__(self, "roles", roles)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.classes, self.colors, tuple(sorted(self.roles.items()))))
 
     @property
     def num_classes(self) -> int:
@@ -23,6 +92,32 @@ class LabelSet:
         if name.lower() not in lowered:
             raise KeyError(f"unknown class {name!r} in label set {self.name!r}; valid: {', '.join(self.classes)}")
         return lowered.index(name.lower())
+
+    def role(self, role: str) -> int | None:
+        """Index of the class with this role, or None when the label set has no such class.
+
+        An unknown role name raises KeyError listing the valid roles.
+        """
+        return self.roles.get(check_role(role))
+
+    def has_roles(self, *roles: str) -> bool:
+        """True when every one of `roles` is some class's role."""
+        return all(self.role(r) is not None for r in roles)
+
+    def role_of(self, index: int) -> str | None:
+        """The role of class `index`, or None."""
+        return next((r for r, i in self.roles.items() if i == index), None)
+
+    def to_dict(self) -> dict:
+        """JSON-friendly form (what checkpoints, ONNX files and summaries record)."""
+        return {"name": self.name, "classes": list(self.classes), "colors": [list(c) for c in self.colors],
+                "roles": dict(self.roles)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LabelSet:
+        """Inverse of `to_dict` (roles missing: derived from the names)."""
+        return cls(name=str(data["name"]), classes=tuple(data["classes"]),
+                   colors=tuple(tuple(c) for c in data["colors"]), roles=data.get("roles"))
 
 
 # Shimotsu et al.: oocyte, sERC and needle in ICSI frames.
@@ -39,11 +134,21 @@ INCLUSIONS = LabelSet(
     colors=((0, 0, 0), (250, 80, 200)),
 )
 
-LABEL_SETS = {ICSI.name: ICSI, INCLUSIONS.name: INCLUSIONS}
+# The phantom's anatomy label set: the contours Oocytor measures.
+OOCYTE_ANATOMY = LabelSet(
+    name="oocyte-anatomy",
+    classes=("background", "zona", "PVS", "ooplasm", "polar body"),
+    colors=((0, 0, 0), (90, 160, 240), (250, 190, 90), (220, 60, 60), (170, 90, 230)),
+)
+
+LABEL_SETS = {ICSI.name: ICSI, INCLUSIONS.name: INCLUSIONS, OOCYTE_ANATOMY.name: OOCYTE_ANATOMY}
 
 
 def get_label_set(name: str) -> LabelSet:
-    """Label set by name; unknown names raise KeyError listing the valid ones."""
+    """Built-in label set by name; unknown names raise KeyError listing the valid ones.
+
+    Label sets from classes files: `oocyteseg.io.classes_file.resolve_labels`.
+    """
     if name not in LABEL_SETS:
-        raise KeyError(f"unknown label set {name!r}; valid: {', '.join(LABEL_SETS)}")
+        raise KeyError(f"unknown label set {name!r}; valid: {', '.join(LABEL_SETS)} (or a classes file path)")
     return LABEL_SETS[name]

@@ -9,28 +9,28 @@ Example (configs/classes-icsi.yaml)::
       - {name: sERC, color: [60, 200, 90], aliases: [SER, serc]}
       - {name: needle, color: [240, 210, 40], aliases: [pipette]}
     draw_order: [oocyte, sERC, needle]   # later classes are painted on top
+    roles: {serc: sERC}                  # optional: which class plays which role in the features
     hole_labels: [hole]                  # a shape with this label cuts a hole in its group (same group_id)
     ignore_labels: []                    # labels skipped on purpose (counted, not errors)
 
 Labels match names and aliases case-insensitively, with spaces, '-' and '_' treated alike.
+Roles (`oocyte`, `serc`, `needle`, `inclusion`, `zona`, `pvs`, `ooplasm`, `polar_body`) default to the
+class of that name; `roles:` maps a role to a class name for labs that name their classes otherwise.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from oocyteseg.classes import ICSI, INCLUSIONS, LabelSet
+from oocyteseg.classes import (ICSI, INCLUSIONS, LABEL_SETS, OOCYTE_ANATOMY, ROLES, LabelSet, default_roles,
+                               normalise_label)
 from oocyteseg.errors import OocytesegError
 
-
-def normalise_label(label: str) -> str:
-    """Key used for matching labels: case-folded, spaces/'-'/'_' collapsed to one '_'."""
-    return re.sub(r"[\s_\-]+", "_", str(label).strip().casefold()).strip("_")
+__all__ = ["BUILTIN", "ClassSpec", "ClassesFile", "as_classes", "load_classes", "normalise_label", "resolve_labels"]
 
 
 class ClassSpec(BaseModel):
@@ -58,6 +58,7 @@ class ClassesFile(BaseModel):
     draw_order: tuple[str, ...] = ()
     hole_labels: tuple[str, ...] = ("hole",)
     ignore_labels: tuple[str, ...] = ()
+    roles: dict[str, str] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> "ClassesFile":
@@ -79,6 +80,11 @@ class ClassesFile(BaseModel):
             expected = sorted(spec.name for spec in self.classes[1:])
             if sorted(n for n in names if n != self.classes[0].name) != expected or len(set(names)) != len(names):
                 raise ValueError(f"draw_order must list each class except background once: {expected}")
+        for role, label in self.roles.items():
+            if normalise_label(role) not in ROLES:
+                raise ValueError(f"unknown role {role!r}; valid: {', '.join(ROLES)}")
+            if not self.lookup(label):
+                raise ValueError(f"role {role!r} names {label!r}, which is not a class (background cannot take a role)")
         return self
 
     def _index_of(self, label: str) -> int:
@@ -120,9 +126,15 @@ class ClassesFile(BaseModel):
         order = [self._index_of(n) for n in self.draw_order]
         return [0] + [i for i in order if i != 0]
 
+    def role_indices(self) -> dict[str, int]:
+        """{role: class index}: classes named like a role, then the explicit `roles:` mapping."""
+        roles = default_roles(self.names)
+        roles.update({normalise_label(r): int(self.lookup(label)) for r, label in self.roles.items()})
+        return roles
+
     def label_set(self) -> LabelSet:
-        """The equivalent LabelSet (names and colours)."""
-        return LabelSet(name=self.name, classes=self.names, colors=tuple(self.colors))
+        """The equivalent LabelSet (names, colours and roles)."""
+        return LabelSet(name=self.name, classes=self.names, colors=tuple(self.colors), roles=self.role_indices())
 
 
 def _builtin(labels: LabelSet, aliases: dict[str, tuple[str, ...]]) -> ClassesFile:
@@ -138,7 +150,13 @@ BUILTIN: dict[str, ClassesFile] = {
                             "needle": ("injection needle", "icsi needle", "injection pipette")}),
     "inclusions": _builtin(INCLUSIONS, {"background": ("_background_", "bg"),
                                         "inclusion": ("inclusions", "cytoplasmic inclusion", "granule")}),
+    "oocyte-anatomy": _builtin(OOCYTE_ANATOMY, {"background": ("_background_", "bg"),
+                                                "zona": ("zona pellucida", "ZP"),
+                                                "PVS": ("perivitelline space",),
+                                                "ooplasm": ("cytoplasm",),
+                                                "polar body": ("PB", "PB1", "first polar body")}),
 }
+assert set(BUILTIN) == set(LABEL_SETS)
 
 
 def as_classes(labels: "ClassesFile | LabelSet | str | os.PathLike") -> ClassesFile:
@@ -147,11 +165,20 @@ def as_classes(labels: "ClassesFile | LabelSet | str | os.PathLike") -> ClassesF
         return labels
     if isinstance(labels, LabelSet):
         builtin = BUILTIN.get(labels.name)
-        if builtin is not None and builtin.names == labels.classes:
+        if builtin is not None and builtin.label_set() == labels:
             return builtin
         return ClassesFile(name=labels.name, classes=tuple(ClassSpec(name=n, color=c) for n, c in
-                                                          zip(labels.classes, labels.colors)))
+                                                          zip(labels.classes, labels.colors)),
+                           roles={r: labels.classes[i] for r, i in labels.roles.items()})
     return load_classes(labels)
+
+
+def resolve_labels(spec: "LabelSet | ClassesFile | str | os.PathLike") -> LabelSet:
+    """The LabelSet of a built-in name ('icsi', 'inclusions', 'oocyte-anatomy'), a classes-file path, a
+    ClassesFile or a LabelSet. Unknown names and bad files raise a one-line OocytesegError."""
+    if isinstance(spec, LabelSet):
+        return spec
+    return as_classes(spec).label_set()
 
 
 def load_classes(path: str | os.PathLike) -> ClassesFile:
