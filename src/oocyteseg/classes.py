@@ -144,6 +144,29 @@ OOCYTE_ANATOMY = LabelSet(
 LABEL_SETS = {ICSI.name: ICSI, INCLUSIONS.name: INCLUSIONS, OOCYTE_ANATOMY.name: OOCYTE_ANATOMY}
 
 
+def default_colors(n: int) -> tuple[tuple[int, int, int], ...]:
+    """n distinct display colours (black first, for background), from matplotlib's tab10/tab20 palette."""
+    palette = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
+               (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+    return ((0, 0, 0),) + tuple(palette[i % len(palette)] for i in range(n - 1))
+
+
+def labels_from_extra(extra: dict | None) -> LabelSet:
+    """The label set a checkpoint / ONNX file / summary records: the full `label_set` dict (names, colours,
+    roles), else the built-in named by `labelset`, else the recorded `classes` with default colours;
+    ICSI when nothing is recorded (checkpoints older than label sets)."""
+    extra = extra or {}
+    if extra.get("label_set"):
+        return LabelSet.from_dict(extra["label_set"])
+    name = extra.get("labelset")
+    classes = tuple(extra.get("classes") or ())
+    if name in LABEL_SETS and (not classes or LABEL_SETS[name].classes == classes):
+        return LABEL_SETS[name]
+    if classes:
+        return LabelSet(name=str(name or "custom"), classes=classes, colors=default_colors(len(classes)))
+    return ICSI
+
+
 def get_label_set(name: str) -> LabelSet:
     """Built-in label set by name; unknown names raise KeyError listing the valid ones.
 

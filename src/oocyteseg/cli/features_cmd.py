@@ -9,6 +9,7 @@ from rich.console import Console
 
 from oocyteseg.cli.progress import progress_callback
 from oocyteseg.errors import OocytesegError
+from oocyteseg.io.classes_file import resolve_labels
 from oocyteseg.morphometry.compare import compare as compare_tables
 from oocyteseg.morphometry.compare_report import write_comparison
 from oocyteseg.morphometry.table import features_from_source, read_features, write_features
@@ -20,19 +21,20 @@ def features(
                                             "index PNG masks."),
     out: Path = typer.Option(..., "--out", help="Output table (.csv or .parquet); both formats are written."),
     pixel_size: float = typer.Option(None, "--pixel-size", help="Micrometres per pixel: adds *_um / *_um2 columns."),
-    labelset: str = typer.Option("icsi", help="Label set of a mask folder (icsi or inclusions); manifests say it."),
+    classes: str = typer.Option(None, "--classes", "--labelset",
+                                help="Classes file or built-in name (icsi, inclusions, oocyte-anatomy) of a mask "
+                                     "folder (default icsi); a manifest's rows keep the classes written beside it."),
     overwrite: bool = typer.Option(False, help="Replace existing output tables."),
 ) -> None:
-    """Measure Shimotsu f1-f4 and more on every mask; one row per frame, with QC flags.
+    """Measure every mask (Shimotsu f1-f4 and more, by the classes' roles); one row per frame, with QC flags.
 
     Example: oocyteseg features runs/phantom/manifest.csv --out runs/features/manual.csv --pixel-size 0.3
     """
-    if labelset not in ("icsi", "inclusions"):
-        raise OocytesegError(f"unknown label set {labelset!r}", fix="use --labelset icsi or --labelset inclusions")
+    labels = resolve_labels(classes) if classes is not None else None
     if pixel_size is not None and not pixel_size > 0:
         raise OocytesegError(f"--pixel-size must be > 0, got {pixel_size}", fix="give micrometres per pixel")
     with progress_callback() as update:
-        df = features_from_source(source, pixel_size, labelset, progress=update)
+        df = features_from_source(source, pixel_size, labels, progress=update)
     df = flag_jumps(df)
     paths = write_features(df, out, overwrite)
     n_missing = int((df["reason"] != "").sum()) if "reason" in df.columns else 0

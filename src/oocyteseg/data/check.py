@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from oocyteseg.data.labels import manifest_classes
 from oocyteseg.data.manifest import load_manifest
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.classes_file import BUILTIN, ClassesFile, as_classes
@@ -57,12 +58,14 @@ def check_dataset(path: str | os.PathLike, classes: ClassesFile | str | os.PathL
     pixels: dict[tuple[str, int], list[int]] = {}
     seen_file: dict[str, int] = {}
     seen_pixels: dict[str, tuple[int, str]] = {}
+    known: dict[str, ClassesFile | None] = {}
     for i, row in df.iterrows():
-        labels = fixed or BUILTIN.get(str(row["labelset"]))
+        labels = fixed or known.setdefault(str(row["labelset"]), manifest_classes(df, str(row["labelset"])))
         try:
             if labels is None:
                 raise OocytesegError(f"row {i}: unknown labelset {row['labelset']!r}", report.manifest,
-                                     f"use one of {', '.join(BUILTIN)} or pass --classes")
+                                     f"use one of {', '.join(BUILTIN)}, keep the data set's classes.yaml beside "
+                                     "the manifest, or pass --classes")
             _check_row(i, row, labels, report, pixels, seen_file, seen_pixels)
         except OocytesegError as exc:
             report.problems.append(exc)
@@ -118,7 +121,7 @@ def _summaries(df: pd.DataFrame, report: CheckReport, pixels: dict, fixed: Class
                        .reset_index())
     rows = []
     for (labelset, c), (n, images) in sorted(pixels.items()):
-        labels = fixed or BUILTIN[labelset]
+        labels = fixed or known[labelset]
         total = sum(v[0] for (ls, _), v in pixels.items() if ls == labelset)
         rows.append({"labelset": labelset, "class": labels.names[c], "pixels": n,
                      "fraction": n / total if total else 0.0, "images": images})

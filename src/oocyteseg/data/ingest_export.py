@@ -16,10 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from oocyteseg.data.ingest_common import IngestResult, Progress, collect_files, relative_to, safe_name, write_errors
+from oocyteseg.data.labels import manifest_classes
 from oocyteseg.data.manifest import load_manifest
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import check_writable, write_table
-from oocyteseg.io.classes_file import BUILTIN, ClassesFile, as_classes
+from oocyteseg.io.classes_file import ClassesFile, as_classes
 from oocyteseg.io.images import read_image, read_mask, write_image
 from oocyteseg.io.labelme import write_labelme
 
@@ -68,10 +69,10 @@ def export_labelme(source: str | os.PathLike, out: str | os.PathLike, *,
     rows = []
     for n, (case, mask_path, image_path, labelset) in enumerate(items):
         try:
-            labels = fixed or BUILTIN.get(labelset)
+            labels = fixed or manifest_classes(df, labelset)
             if labels is None:
-                raise OocytesegError(f"label set {labelset!r} has no built-in classes file", mask_path,
-                                     "pass --classes")
+                raise OocytesegError(f"label set {labelset!r} is not built in and has no classes.yaml beside the "
+                                     "manifest", mask_path, "pass --classes")
             mask, image = read_mask(mask_path), read_image(image_path)
             if mask.max(initial=0) >= labels.num_classes:
                 raise OocytesegError(f"mask has value {int(mask.max())} but {labels.name} has {labels.num_classes} "

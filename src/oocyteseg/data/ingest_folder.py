@@ -16,6 +16,7 @@ from PIL import Image, UnidentifiedImageError
 
 from oocyteseg.data.ingest_common import (IngestResult, Progress, case_from_layout, collect_files, color_preview,
                                           safe_name, write_errors)
+from oocyteseg.data.labels import write_dataset_classes
 from oocyteseg.data.manifest import MANIFEST_COLUMNS
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import check_writable, write_table
@@ -110,6 +111,7 @@ def ingest_folder(images_dir: str | os.PathLike, masks_dir: str | os.PathLike,
             progress("pairs", n + 1, len(stems))
     if rows:
         write_table(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), manifest, overwrite=overwrite)
+        write_dataset_classes(classes, out)
         result.table, result.rows = manifest, len(rows)
     write_errors(result.errors, out / "failed.csv")
     return result

@@ -27,6 +27,7 @@ import pandas as pd
 
 from oocyteseg.data.ingest_common import (IngestResult, Progress, case_from_layout, collect_files, color_preview,
                                           parse_frame_name, relative_to, safe_name, write_errors)
+from oocyteseg.data.labels import write_dataset_classes
 from oocyteseg.data.manifest import MANIFEST_COLUMNS
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import check_writable, write_table
@@ -82,6 +83,7 @@ def ingest_labelme(inputs: Sequence[str | os.PathLike], classes: ClassesFile | s
     result.warnings += _run_notes(past_border, len(files) - other_json, not_labelme)
     if rows:
         write_table(pd.DataFrame(rows, columns=LABELME_COLUMNS), manifest, overwrite=overwrite)
+        write_dataset_classes(classes, out)
         result.table, result.rows = manifest, len(rows)
     write_errors(result.errors, out / "failed.csv")
     return result

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from lightning.pytorch.utilities import rank_zero_only
 
-from oocyteseg.classes import get_label_set
+from oocyteseg.classes import LabelSet
 from oocyteseg.data.splits import Fold, Splits
 from oocyteseg.evaluation.evaluate import evaluate_checkpoint, write_evaluation
 from oocyteseg.evaluation.metrics import summarize
@@ -60,7 +60,7 @@ def evaluate_fold(config: TrainConfig, fold: Fold, fold_path: Path, batch_size: 
         rows = _test_rows(config, fold)
         result, _ = evaluate_checkpoint(fold_model(config, fold_path), rows=rows, batch_size=batch_size, device=device,
                                         keep_predictions=True)
-        write_predictions(rows, result.predictions or [], fold_path / TEST_DIR, config.data.labelset)
+        write_predictions(rows, result.predictions or [], fold_path / TEST_DIR, config.data.label_set())
         write_evaluation(result, fold_path / TEST_DIR, overwrite=True, title=f"fold {fold.index}")
     saved = json.loads(overall.read_text())
     return {c: np.asarray(cm, np.int64) for c, cm in saved["case_confusion_matrices"].items()}
@@ -69,12 +69,12 @@ def evaluate_fold(config: TrainConfig, fold: Fold, fold_path: Path, batch_size: 
 PREDICTIONS = "predictions.csv"
 
 
-def write_predictions(rows: pd.DataFrame, predictions: list[np.ndarray], out: Path, labelset: str) -> Path:
+def write_predictions(rows: pd.DataFrame, predictions: list[np.ndarray], out: Path, labels: LabelSet) -> Path:
     """Each prediction as an index-mask PNG (out/predictions/<case>/<mask name>) and predictions.csv
     mapping each row's image_path to it."""
     from oocyteseg.io.images import write_mask
 
-    colors = list(get_label_set(labelset).colors)
+    colors = list(labels.colors)
     table = []
     for row, pred in zip(rows.itertuples(index=False), predictions):
         rel = Path("predictions") / str(row.case) / Path(row.mask_path).name
@@ -93,7 +93,7 @@ def read_predictions(cv_dir: str | os.PathLike) -> dict[str, Path]:
 
 
 def _test_rows(config: TrainConfig, fold: Fold) -> pd.DataFrame:
-    rows = load_rows(config.data.manifests, config.data.labelset)
+    rows = load_rows(config.data.manifests, config.data.label_set().name)
     return rows[rows["case"].isin(list(fold.test))].reset_index(drop=True)
 
 
@@ -123,7 +123,7 @@ def cross_validate(config: TrainConfig, folds: str | int, out_dir: str | os.Path
 
     splits = train_folds(config, folds, out_dir, resume=resume, overwrite=overwrite, progress=progress,
                          on_fold=on_fold)
-    names = list(get_label_set(config.data.labelset).classes)
+    names = list(config.data.label_set().classes)
     if not rank0:
         return CVResult(out_dir, splits, pd.DataFrame(), out_dir / "per_case_iou.csv", out_dir / "per_case_iou.md",
                         {}, {}, rank=rank_zero_only.rank)

@@ -17,7 +17,8 @@ import pandas as pd
 import torch
 from torch import nn
 
-from oocyteseg.classes import LabelSet, get_label_set
+from oocyteseg.classes import LabelSet, labels_from_extra
+from oocyteseg.data.labels import dataset_labels, manifest_labels
 from oocyteseg.data.preprocess import InputSpec, predict_labels, torch_runner
 from oocyteseg.devices import resolve_device
 from oocyteseg.errors import OocytesegError
@@ -85,7 +86,8 @@ def evaluate_model(model: nn.Module, rows: pd.DataFrame, spec: InputSpec | Seque
         keep_predictions: also return each predicted label map (native size, uint8).
     """
     if class_names is None:
-        labelset: LabelSet = get_label_set(str(rows["labelset"].iloc[0])) if "labelset" in rows else None
+        labelset: LabelSet | None = (manifest_labels(rows, str(rows["labelset"].iloc[0]))
+                                     if "labelset" in rows and len(rows) else None)
         class_names = list(labelset.classes) if labelset else [str(i) for i in range(num_classes or 0)]
     num_classes = num_classes or len(class_names)
     class_names = list(class_names)
@@ -129,13 +131,14 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, manifest: str | os.PathLi
 
     device = resolve_device(device)
     model, model_config, extra = load_checkpoint(checkpoint, map_location=device)
-    labelset = get_label_set(extra.get("labelset", "icsi"))
+    labelset = labels_from_extra(extra)
     if labelset.num_classes != model_config["num_classes"]:
         raise OocytesegError(f"checkpoint has {model_config['num_classes']} classes but label set {labelset.name!r} "
                              f"has {labelset.num_classes}", checkpoint, "use a checkpoint written by `oocyteseg train`")
     if rows is None:
         if manifest is None:
             raise ValueError("give a manifest or rows")
+        dataset_labels([manifest], labelset)  # the masks' classes beside the manifest must agree with the model's
         rows = load_rows([manifest], labelset.name)
     if cases:
         missing = sorted(set(cases) - set(rows["case"]))

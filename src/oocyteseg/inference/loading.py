@@ -12,7 +12,8 @@ import torch
 from oocyteseg.data.preprocess import InputSpec
 from oocyteseg.errors import OocytesegError
 from oocyteseg.inference.onnx_predictor import META_PREFIX, OnnxPredictor, export_checkpoint_onnx
-from oocyteseg.inference.predictor import TorchPredictor, labels_from_extra
+from oocyteseg.classes import labels_from_extra
+from oocyteseg.inference.predictor import TorchPredictor
 from oocyteseg.models import load_checkpoint
 
 BACKENDS = ("torch", "onnx")
@@ -57,6 +58,7 @@ def load_predictor(model: str | os.PathLike, backend: str | None = None, size: t
         predictor = TorchPredictor(net, InputSpec.from_extra(extra, size), device, labels_from_extra(extra))
     info = {"path": str(path), "name": config.get("name", "?"), "backend": backend,
             "size": list(predictor.size) if predictor.size else None, "labelset": predictor.labels.name,
+            "label_set": predictor.labels.to_dict(),
             "threads": threads, "device": str(getattr(predictor, "device", None) or
                                               predictor.session.get_providers()[0])}
     return predictor, info

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oocyteseg.classes import INCLUSIONS, ICSI, LABEL_SETS, LabelSet
+from oocyteseg.classes import INCLUSIONS, ICSI, LabelSet, labels_from_extra
 from oocyteseg.data.preprocess import IMAGE_MEAN, IMAGE_STD, InputSpec, predict_labels
 from oocyteseg.devices import onnx_providers
 from oocyteseg.errors import OocytesegError
@@ -42,9 +42,9 @@ def export_checkpoint_onnx(checkpoint: str | os.PathLike, onnx_path: str | os.Pa
             raise OocytesegError("checkpoint does not record its input size", checkpoint,
                                  "pass --size H W (e.g. --size 240 320)")
         size = (int(recorded[0]), int(recorded[1]))
-    labelset = str((extra or {}).get("labelset") or ICSI.name)
-    classes = list((extra or {}).get("classes") or LABEL_SETS.get(labelset, ICSI).classes)
-    meta = {"size": f"{size[0]},{size[1]}", "classes": json.dumps(classes), "labelset": labelset,
+    labels = labels_from_extra(extra)
+    meta = {"size": f"{size[0]},{size[1]}", "classes": json.dumps(list(labels.classes)), "labelset": labels.name,
+            "label_set": json.dumps(labels.to_dict()),
             "mean": json.dumps(list((extra or {}).get("mean") or IMAGE_MEAN.tolist())),
             "std": json.dumps(list((extra or {}).get("std") or IMAGE_STD.tolist())),
             "model_config": json.dumps(config), "checkpoint": Path(checkpoint).name}
@@ -106,9 +106,11 @@ class OnnxPredictor:
                              "export it with `oocyteseg export`, which fixes and records the size")
 
     def _labels(self) -> LabelSet:
-        name = self.metadata.get(META_PREFIX + "labelset")
-        if name in LABEL_SETS:
-            return LABEL_SETS[name]
+        recorded = {k: self.metadata.get(META_PREFIX + k) for k in ("label_set", "labelset", "classes")}
+        if any(recorded.values()):
+            return labels_from_extra({"label_set": json.loads(recorded["label_set"] or "null"),
+                                      "labelset": recorded["labelset"],
+                                      "classes": json.loads(recorded["classes"] or "null")})
         channels = self.session.get_outputs()[0].shape[1]
         by_count = {ICSI.num_classes: ICSI, INCLUSIONS.num_classes: INCLUSIONS}
         if channels in by_count:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from oocyteseg.classes import ICSI, LabelSet, get_label_set
+from oocyteseg.classes import ICSI, LabelSet, labels_from_extra
 from oocyteseg.data.preprocess import InputSpec, predict_labels, torch_runner
 from oocyteseg.models import load_checkpoint
 
@@ -25,12 +25,6 @@ def default_device() -> torch.device:
     from oocyteseg.devices import resolve_device
 
     return resolve_device("auto")
-
-
-def labels_from_extra(extra: dict | None) -> LabelSet:
-    """The label set a checkpoint was trained on (`extra["labelset"]`), ICSI when not recorded."""
-    name = (extra or {}).get("labelset")
-    return get_label_set(name) if name else ICSI
 
 
 class TorchPredictor:

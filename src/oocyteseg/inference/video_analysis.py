@@ -26,7 +26,7 @@ from oocyteseg.io.video import VideoFrame, iter_frames
 from oocyteseg.inference.pipeline import pipelined
 from oocyteseg.inference.sinks import FrameSampler, LabelmeSink, MaskSink, SinkFactory, VideoInfo
 from oocyteseg.inference.summary import summarise, write_summary
-from oocyteseg.morphometry.features import frame_features, inclusion_features
+from oocyteseg.morphometry.measure import mask_features
 from oocyteseg.morphometry.temporal import flag_jumps, smooth_trajectory
 
 Progress = Callable[[int], None]  # called with the number of frames just finished
@@ -119,7 +119,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     if config.labelme:
         sinks.append(LabelmeSink(out_dir, info, config.labelme_fps))
     sinks += [factory(out_dir, info) for factory in sink_factories]
-    measure = inclusion_features if predictor.labels.name == "inclusions" else frame_features
+    labels = predictor.labels
 
     def segment(batch: list[VideoFrame]) -> tuple[list[VideoFrame], list[np.ndarray]]:
         return batch, predictor.predict([f.image for f in batch], batch_size=len(batch))
@@ -127,7 +127,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     def features(item: tuple[list[VideoFrame], list[np.ndarray]]):
         batch, masks = item
         rows = [{"case": name, "video": str(video), "frame_index": f.index, "time_s": round(f.time_s, 6),
-                 **measure(m, config.pixel_size_um)} for f, m in zip(batch, masks)]
+                 **mask_features(m, labels, config.pixel_size_um)} for f, m in zip(batch, masks)]
         return batch, masks, rows
 
     chunks: list[pd.DataFrame] = []

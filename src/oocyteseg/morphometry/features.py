@@ -1,7 +1,10 @@
 """Per-frame features of an ICSI label mask (Shimotsu f1-f4 and more) and of an inclusion mask.
 
-Every value is a float (NaN when it cannot be measured) and the `reason` field lists, joined by ';',
-why values are missing or flagged. Coordinates: x = column, y = row, pixel centres at integers.
+Classes are found by role (`LabelSet.role`: oocyte, serc, needle, inclusion), never by index, so any
+classes file that names its classes (or maps their roles) works. A role the label set lacks leaves its
+features NaN with the reason `no_<role>_class`. Every value is a float (NaN when it cannot be measured)
+and the `reason` field lists, joined by ';', why values are missing or flagged. Coordinates: x =
+column, y = row, pixel centres at integers.
 """
 
 from __future__ import annotations
@@ -11,14 +14,13 @@ import math
 import cv2
 import numpy as np
 
-from oocyteseg.classes import ICSI
+from oocyteseg.classes import ICSI, INCLUSIONS, LabelSet
 from oocyteseg.errors import OocytesegError
 from oocyteseg.morphometry.needle import needle_tip
 from oocyteseg.morphometry.shapes import (circularity, components, contour_length_area,
                                           equivalent_diameter, fill_holes, largest_region,
                                           moments_ellipse)
 
-OOCYTE, SERC, NEEDLE = (ICSI.index(name) for name in ("oocyte", "sERC", "needle"))
 MIN_SERC_PX_FOR_F1 = 20  # below ~ a disk of radius 2.5 px the perimeter is mostly digitisation
 _DEPTH_STEP = 0.5  # px, step of the walk along the needle axis for the penetration depth
 
@@ -36,14 +38,23 @@ def _check(mask: np.ndarray) -> np.ndarray:
     return mask
 
 
-def oocyte_region(mask: np.ndarray) -> tuple[np.ndarray | None, int]:
+def _plane(mask: np.ndarray, index: int | None) -> np.ndarray:
+    """Boolean plane of one class (all False when the label set has no such class)."""
+    return mask == index if index is not None else np.zeros(mask.shape, dtype=bool)
+
+
+def _missing_roles(labels: LabelSet, roles: tuple[str, ...]) -> list[str]:
+    return [f"no_{r}_class" for r in roles if labels.role(r) is None]
+
+
+def oocyte_region(mask: np.ndarray, labels: LabelSet = ICSI) -> tuple[np.ndarray | None, int]:
     """The region a person would outline as the oocyte, and the number of oocyte components.
 
     Rule: the largest 8-connected component of oocyte|sERC (by outline area), holes filled; plus the needle
     pixels inside the convex hull of that component (where the needle lies over the oocyte); holes
     filled again (the needle lumen). Returns (uint8 region or None, component count).
     """
-    crop, x, y, count = _oocyte_crop(mask)
+    crop, x, y, count = _oocyte_crop(mask, labels)
     if crop is None:
         return None, count
     region = np.zeros(mask.shape, dtype=np.uint8)
@@ -51,31 +62,34 @@ def oocyte_region(mask: np.ndarray) -> tuple[np.ndarray | None, int]:
     return region, count
 
 
-def _oocyte_crop(mask: np.ndarray) -> tuple[np.ndarray | None, int, int, int]:
+def _oocyte_crop(mask: np.ndarray, labels: LabelSet) -> tuple[np.ndarray | None, int, int, int]:
     """`oocyte_region` as a crop of its bounding box: (crop, x0, y0, component count)."""
-    crop, x, y, count, outline = largest_region((mask == OOCYTE) | (mask == SERC))
+    oocyte, serc, needle = (labels.role(r) for r in ("oocyte", "serc", "needle"))
+    if oocyte is None:
+        return None, 0, 0, 0
+    crop, x, y, count, outline = largest_region(_plane(mask, oocyte) | _plane(mask, serc))
     if crop is None:
         return None, 0, 0, 0
     h, w = crop.shape
     hull = np.zeros_like(crop)
     cv2.fillConvexPoly(hull, cv2.convexHull(outline - [x, y]), 1)
-    return fill_holes(crop | (hull & (mask[y:y + h, x:x + w] == NEEDLE))), x, y, count
+    return fill_holes(crop | (hull & _plane(mask[y:y + h, x:x + w], needle))), x, y, count
 
 
-def frame_features(mask: np.ndarray, pixel_size_um: float | None = None) -> dict:
-    """Shimotsu features f1-f4 plus extras for one ICSI label mask (0 bg, 1 oocyte, 2 sERC, 3 needle).
+def frame_features(mask: np.ndarray, pixel_size_um: float | None = None, labels: LabelSet = ICSI) -> dict:
+    """Shimotsu features f1-f4 plus extras for one ICSI label mask, classes found by role.
 
     f1 = 4*pi*S_s/L_s^2 of the largest sERC, f2 = S_s/S_o, f3 = C_ox - T_nx, f4 = C_oy - T_ny (px).
     Never raises on a valid 2-D array; see docs/features.md for every column and reason.
     """
     mask = _check(mask)
-    reasons: list[str] = []
+    reasons: list[str] = _missing_roles(labels, ("oocyte", "serc", "needle"))
     nan = math.nan
     out: dict = {"f1": nan, "f2": nan, "f3": nan, "f4": nan, "f1_raw": nan}
-    if mask.size and int(mask.max()) > NEEDLE:
+    if mask.size and int(mask.max()) >= labels.num_classes:
         reasons.append("unknown_labels")
 
-    region, ox, oy, n_oocyte = _oocyte_crop(mask)
+    region, ox, oy, n_oocyte = _oocyte_crop(mask, labels)
     out["oocyte_components"] = n_oocyte
     if region is None:
         reasons.append("no_oocyte")
@@ -92,11 +106,11 @@ def frame_features(mask: np.ndarray, pixel_size_um: float | None = None) -> dict
                    oocyte_major_axis=major, oocyte_minor_axis=minor, oocyte_orientation_deg=angle)
         c_o = (cx, cy)
 
-    _serc_features(mask, out, reasons)
+    _serc_features(_plane(mask, labels.role("serc")), out, reasons)
     if math.isfinite(out["serc_area"]) and region is not None:
         out["f2"] = out["serc_area"] / out["oocyte_area"]
 
-    tip = needle_tip(mask == NEEDLE, toward=None if region is None else c_o)
+    tip = needle_tip(_plane(mask, labels.role("needle")), toward=None if region is None else c_o)
     reasons.extend(tip.reasons)
     out.update(needle_components=tip.components, needle_width=tip.width, tip_x=tip.x, tip_y=tip.y,
                needle_axis_x=tip.axis[0], needle_axis_y=tip.axis[1])
@@ -113,8 +127,8 @@ def frame_features(mask: np.ndarray, pixel_size_um: float | None = None) -> dict
     return out
 
 
-def _serc_features(mask: np.ndarray, out: dict, reasons: list[str]) -> None:
-    comps = components(mask == SERC)
+def _serc_features(serc: np.ndarray, out: dict, reasons: list[str]) -> None:
+    comps = components(serc)
     areas = comps.areas.astype(float)
     out["serc_count"] = comps.count
     out["serc_area_total"] = float(areas.sum())
@@ -170,13 +184,13 @@ def _add_um(out: dict, px_um: float) -> None:
     out["f4_um"] = out["f4"] * px_um
 
 
-def inclusion_features(mask: np.ndarray, pixel_size_um: float | None = None) -> dict:
-    """Count and sizes of inclusions in a close-up mask (0 background, 1 inclusion)."""
+def inclusion_features(mask: np.ndarray, pixel_size_um: float | None = None, labels: LabelSet = INCLUSIONS) -> dict:
+    """Count and sizes of inclusions in a close-up mask (the class with the `inclusion` role)."""
     mask = _check(mask)
-    comps = components(mask == 1)
+    comps = components(_plane(mask, labels.role("inclusion")))
     areas = comps.areas.astype(float)
-    reasons = [] if comps.count else ["no_inclusion"]
-    if mask.size and int(mask.max()) > 1:
+    reasons = _missing_roles(labels, ("inclusion",)) + ([] if comps.count else ["no_inclusion"])
+    if mask.size and int(mask.max()) >= labels.num_classes:
         reasons.append("unknown_labels")
     out: dict = {"inclusion_count": comps.count, "inclusion_area_total": float(areas.sum()),
                  "inclusion_area_fraction": float(areas.sum()) / mask.size if mask.size else math.nan,

@@ -11,11 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from oocyteseg.classes import LabelSet
+from oocyteseg.data.labels import manifest_labels
 from oocyteseg.data.manifest import load_manifest
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import check_writable, write_table
+from oocyteseg.io.classes_file import resolve_labels
 from oocyteseg.io.images import read_mask
-from oocyteseg.morphometry.features import frame_features, inclusion_features
+from oocyteseg.morphometry.measure import mask_features
 
 META_COLUMNS = ["case", "video", "time_s", "frame_index"]
 _META_DEFAULTS = {"case": "", "video": "", "time_s": math.nan, "frame_index": -1}
@@ -26,10 +29,12 @@ _STEM = re.compile(r"^(?P<case>.+?)_f(?P<frame>\d+)(?:_t(?P<time>\d+(?:\.\d+)?))
 Progress = Callable[[str, int, int], None]
 
 
-def features_table(masks: Iterable[tuple[dict, np.ndarray | None]], pixel_size_um: float | None = None) -> pd.DataFrame:
-    """One row per mask: case, video, time_s, frame_index, f1..f4, extras, reason.
+def features_table(masks: Iterable[tuple[dict, np.ndarray | None]], pixel_size_um: float | None = None,
+                   labels: LabelSet | None = None) -> pd.DataFrame:
+    """One row per mask: case, video, time_s, frame_index, the features its label set's roles allow, reason.
 
-    `meta["labelset"] == "inclusions"` selects `inclusion_features`, anything else `frame_features`.
+    The label set is `labels`, else `meta["labels"]` (a LabelSet), else the built-in named by
+    `meta["labelset"]` (default icsi); `oocyteseg.morphometry.measure.mask_features` picks the features.
     A mask given as None (a manifest row without annotation) gives a row with reason `no_mask`.
     """
     rows = []
@@ -38,10 +43,9 @@ def features_table(masks: Iterable[tuple[dict, np.ndarray | None]], pixel_size_u
         row.update({k: meta[k] for k in _EXTRA_META if k in meta})
         if mask is None:
             row["reason"] = "no_mask"
-        elif meta.get("labelset") == "inclusions":
-            row.update(inclusion_features(mask, pixel_size_um))
         else:
-            row.update(frame_features(mask, pixel_size_um))
+            row_labels = labels or meta.get("labels") or resolve_labels(meta.get("labelset") or "icsi")
+            row.update(mask_features(mask, row_labels, pixel_size_um))
         rows.append(row)
     df = pd.DataFrame(rows)
     if df.empty:
@@ -64,23 +68,34 @@ def count_masks(source: str | os.PathLike) -> int:
     return len(_folder_pngs(source))
 
 
-def iter_masks(source: str | os.PathLike, labelset: str = "icsi") -> Iterator[tuple[dict, np.ndarray | None]]:
+def iter_masks(source: str | os.PathLike, labels: LabelSet | str | os.PathLike | None = None
+               ) -> Iterator[tuple[dict, np.ndarray | None]]:
     """(meta, mask) pairs from a manifest (.csv/.parquet, or a folder holding manifest.csv) or a mask folder.
 
+    `labels` (a LabelSet, built-in name or classes file) is the label set of a mask folder (default
+    icsi) and, for a manifest, of its rows of that label set (the others keep the classes file written
+    beside the manifest, or their built-in). `meta["labels"]` carries each row's LabelSet.
     In a folder of index PNGs (searched recursively) the case is the file's path without suffix, or,
     for names `<case>_f<frame>[_t<seconds>]`, the parsed case, frame index and time.
     """
     source = Path(source)
+    given = resolve_labels(labels) if labels is not None else None
     if _is_manifest(source):
         df = load_manifest(source)
+        known: dict[str, LabelSet] = {}
         for row in df.to_dict("records"):
+            name = str(row["labelset"])
+            if name not in known:
+                known[name] = given if given is not None and given.name == name else manifest_labels(df, name)
             meta = {k: row.get(k, d) for k, d in _META_DEFAULTS.items()}
-            meta.update(labelset=row["labelset"], source=row.get("source", ""), mask=row.get("mask", ""))
+            meta.update(labelset=name, labels=known[name], source=row.get("source", ""), mask=row.get("mask", ""))
             yield meta, (read_mask(row["mask_path"]) if row["mask_path"] else None)
         return
+    given = given or resolve_labels("icsi")
     for path in _folder_pngs(source):
         rel = path.relative_to(source).with_suffix("")
-        meta = dict(_META_DEFAULTS, case=rel.as_posix(), labelset=labelset, source="folder", mask=str(path))
+        meta = dict(_META_DEFAULTS, case=rel.as_posix(), labelset=given.name, labels=given, source="folder",
+                    mask=str(path))
         m = _STEM.match(rel.name)
         if m:
             prefix = rel.parent.as_posix()
@@ -90,13 +105,14 @@ def iter_masks(source: str | os.PathLike, labelset: str = "icsi") -> Iterator[tu
         yield meta, read_mask(path)
 
 
-def features_from_source(source: str | os.PathLike, pixel_size_um: float | None = None, labelset: str = "icsi",
+def features_from_source(source: str | os.PathLike, pixel_size_um: float | None = None,
+                         labels: LabelSet | str | os.PathLike | None = None,
                          progress: Progress | None = None) -> pd.DataFrame:
-    """`features_table` over `iter_masks(source)`, reporting progress as ("features", done, total)."""
+    """`features_table` over `iter_masks(source, labels)`, reporting progress as ("features", done, total)."""
     total = count_masks(source)
 
     def tracked() -> Iterator[tuple[dict, np.ndarray | None]]:
-        for i, item in enumerate(iter_masks(source, labelset), 1):
+        for i, item in enumerate(iter_masks(source, labels), 1):
             yield item
             if progress:
                 progress("features", i, total)
@@ -134,7 +150,7 @@ def read_features(path: str | os.PathLike) -> pd.DataFrame:
     except Exception as exc:  # pandas raises many kinds for a broken file
         raise OocytesegError(f"cannot read features table ({exc.__class__.__name__})", path,
                              "pass a .csv or .parquet written by `oocyteseg features`") from exc
-    missing = [c for c in ["case", "f1", "f2", "f3", "f4"] if c not in df.columns]
+    missing = [c for c in ["case", "reason"] if c not in df.columns]
     if missing:
         raise OocytesegError(f"features table lacks column(s) {', '.join(missing)}", path,
                              "pass a table written by `oocyteseg features`")

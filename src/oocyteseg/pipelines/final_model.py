@@ -18,7 +18,6 @@ from pathlib import Path
 import pandas as pd
 
 from oocyteseg import __version__
-from oocyteseg.classes import get_label_set
 from oocyteseg.errors import OocytesegError
 from oocyteseg.inference.onnx_predictor import export_checkpoint_onnx
 from oocyteseg.io.atomic import write_json, write_text
@@ -64,7 +63,7 @@ def train_final_model(config: TrainConfig, cv_dir: str | Path, *, resume: bool =
     table = cv_dir / "per_case_iou.md"
     if not table.is_file():
         raise OocytesegError("no cross-validation table in the folder", cv_dir, "run `oocyteseg cv` into it first")
-    rows = load_rows(config.data.manifests, config.data.labelset)
+    rows = load_rows(config.data.manifests, config.data.label_set().name)
     steps = final_steps(config, cv_dir)
     final_cfg = with_updates(config, {"data.train_cases": sorted(set(rows["case"])), "data.val_cases": [],
                                       "data.val_holdout": 0, "optim.max_steps": steps,
@@ -84,7 +83,7 @@ def train_final_model(config: TrainConfig, cv_dir: str | Path, *, resume: bool =
 def write_model_card(config: TrainConfig, rows: pd.DataFrame, cv_table: Path, run_dir: Path, steps: int,
                      seconds: float) -> Path:
     """model_card.md and model_card.json next to the final model."""
-    labels = get_label_set(config.data.labelset)
+    labels = config.data.label_set()
     spec = input_spec(config)
     by_case = rows.groupby("case").size().to_dict()
     info = {"model": config.model.name, "classes": list(labels.classes), "labelset": labels.name,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oocyteseg.classes import get_label_set
+from oocyteseg.classes import labels_from_extra
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import check_writable, write_text
 from oocyteseg.io.video import iter_frames
@@ -147,7 +147,7 @@ def _truth_sections(cases: list[CaseData]) -> str:
     if not scored:
         return ('<h2>Ground truth</h2><p class="note">No ground-truth masks found (pass --truth, or keep '
                 "<code>&lt;video stem&gt;_masks.npz</code> next to each video).</p>")
-    labels = get_label_set(scored[0].summary.get("model", {}).get("labelset") or "icsi")
+    labels = labels_from_extra(scored[0].summary.get("model"))
     iou = iou_table({c.name: c.confusion for c in scored}, labels)
     out = ["<h2>Segmentation against ground truth: IoU (Table 2 form)</h2>",
            f'<p class="note">IoU = TP / (TP + FP + FN) per class from the confusion matrix summed over every '
@@ -212,7 +212,7 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
     for c in cases:
         c.truth = find_truth(Path(c.summary.get("video", "")), c.case, truth_path)
         if c.truth is not None:
-            labels = get_label_set(c.summary.get("model", {}).get("labelset") or "icsi")
+            labels = labels_from_extra(c.summary.get("model"))
             video = str(c.table["video"].iat[0]) if "video" in c.table and len(c.table) else ""
             c.confusion, c.truth_features, c.truth_frames = score_case(c.folder / "masks", c.truth, labels, c.case,
                                                                        video=video)

@@ -114,7 +114,7 @@ def analyze_images(images: Sequence[tuple[Path, Path | None]], predictor, out: s
             outcome.failed.append((path, exc.one_line()))
         if progress:
             progress("images", n + 1, len(images))
-    table = features_table(rows, pixel_size_um)
+    table = features_table(rows, pixel_size_um, labels)
     table.insert(1, "image", [meta["source"] for meta, _ in rows])
     out.mkdir(parents=True, exist_ok=True)
     outcome.table = write_table(table, out / "features.csv")

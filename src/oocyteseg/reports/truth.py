@@ -13,7 +13,7 @@ from oocyteseg.errors import OocytesegError
 from oocyteseg.evaluation.metrics import confusion_matrix, iou_from_confusion
 from oocyteseg.inference.mask_store import iter_mask_chunks
 from oocyteseg.inference.sinks import FrameSampler
-from oocyteseg.morphometry.features import frame_features
+from oocyteseg.morphometry.measure import mask_features
 
 TRUTH_SUFFIX = "_masks.npz"
 
@@ -71,7 +71,7 @@ def score_case(mask_dir: Path, truth_path: Path, labels: LabelSet, case: str,
             scored += 1
             if sampler.keep(float(t)):
                 rows.append({"case": case, "video": video, "frame_index": int(i), "time_s": float(t),
-                             **frame_features(gt)})
+                             **mask_features(gt, labels)})
     return cm, pd.DataFrame(rows), scored
 
 

@@ -13,6 +13,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from oocyteseg.classes import LabelSet
+from oocyteseg.data.labels import dataset_labels
+
 from oocyteseg.errors import OocytesegError
 
 
@@ -25,7 +28,8 @@ class DataConfig(_Strict):
 
     manifests: list[Path] = Field(min_length=1, description="training manifests (CSV/Parquet or folders); mixed")
     val_manifests: list[Path] | None = Field(None, description="validation manifests; default: the training ones")
-    labelset: str = "icsi"
+    labelset: str = "icsi"  # older alias of `classes` (a built-in name)
+    classes: str | None = None  # classes-file path or label-set name; default: `labelset`
     size: tuple[int, int] = (480, 640)  # (height, width) the images are resized to
     train_cases: list[str] | None = None  # default: every case of `manifests` not in val_cases
     val_cases: list[str] | None = None  # default: all cases of val_manifests, or none
@@ -37,6 +41,10 @@ class DataConfig(_Strict):
     val_holdout: int = Field(0, ge=0)
     crop: tuple[int, int] | None = None  # train on random (height, width) patches of the resized images
     crop_focus: float = Field(0.0, ge=0, le=1)  # share of patches centred on a foreground class
+
+    def label_set(self) -> LabelSet:
+        """The run's label set (`classes`, else `labelset`), checked against the classes beside each manifest."""
+        return dataset_labels([*self.manifests, *(self.val_manifests or [])], self.classes or self.labelset)
 
     @field_validator("size")
     @classmethod

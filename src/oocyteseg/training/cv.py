@@ -34,7 +34,7 @@ def data_cases(config: TrainConfig) -> list[str]:
     if config.data.val_manifests:
         raise OocytesegError("cross-validation splits the cases of data.manifests; data.val_manifests must be unset",
                              fix="remove data.val_manifests (list every data set under data.manifests)")
-    return sorted(set(load_rows(config.data.manifests, config.data.labelset)["case"]))
+    return sorted(set(load_rows(config.data.manifests, config.data.label_set().name)["case"]))
 
 
 def prepare_splits(config: TrainConfig, folds: str | int, out_dir: str | os.PathLike, overwrite: bool = False) -> Splits:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import pandas as pd
 from torch.utils.data import DataLoader
 
-from oocyteseg.classes import get_label_set
 from oocyteseg.data.augment import build_augment
 from oocyteseg.data.dataset import SegmentationDataset
 from oocyteseg.data.manifest import load_manifest
@@ -40,8 +39,9 @@ def _select(rows: pd.DataFrame, cases: Sequence[str], what: str, source: object)
 
 def split_rows(cfg: DataConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train rows, val rows) of a data config; val may be empty (then there is no validation)."""
-    train_all = load_rows(cfg.manifests, cfg.labelset)
-    val_all = load_rows(cfg.val_manifests, cfg.labelset) if cfg.val_manifests else train_all
+    name = cfg.label_set().name
+    train_all = load_rows(cfg.manifests, name)
+    val_all = load_rows(cfg.val_manifests, name) if cfg.val_manifests else train_all
     train_cases, val_cases = cfg.train_cases, cfg.val_cases
     if cfg.split_file is not None:
         splits = load_splits(cfg.split_file)
@@ -79,7 +79,7 @@ def input_spec(cfg: TrainConfig) -> InputSpec:
 def build_loaders(cfg: TrainConfig) -> tuple[DataLoader, DataLoader | None, pd.DataFrame, pd.DataFrame]:
     """Training loader (shuffled, augmented, drops the last partial batch) and validation loader (or None)."""
     train_rows, val_rows = split_rows(cfg.data)
-    num_classes = get_label_set(cfg.data.labelset).num_classes
+    num_classes = cfg.data.label_set().num_classes
     spec = input_spec(cfg)
     train_ds = SegmentationDataset(train_rows, spec, transform=build_augment(cfg.augment), num_classes=num_classes,
                                    cache=cfg.data.cache, crop=cfg.data.crop, crop_focus=cfg.data.crop_focus)

@@ -30,7 +30,6 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
-from oocyteseg.classes import get_label_set
 from oocyteseg.errors import OocytesegError, OutputExistsError
 from oocyteseg.io.atomic import write_json, write_text
 from oocyteseg.io.images import read_mask
@@ -134,13 +133,13 @@ def _prepare_run_dir(config: TrainConfig, out_dir: Path, overwrite: bool, resume
 def resolve_class_weights(config: TrainConfig, train_rows) -> list[float] | None:
     """Explicit weights, median-frequency weights from the training masks, or None."""
     cw = config.loss.class_weights
-    n = get_label_set(config.data.labelset).num_classes
+    n = config.data.label_set().num_classes
     if cw is None:
         return None
     if cw == "median_frequency":
         return median_frequency_weights((read_mask(p) for p in train_rows["mask_path"]), n)
     if len(cw) != n:
-        raise OocytesegError(f"loss.class_weights has {len(cw)} values but label set {config.data.labelset!r} has "
+        raise OocytesegError(f"loss.class_weights has {len(cw)} values but label set {config.data.label_set().name!r} has "
                              f"{n} classes", fix=f"give {n} weights or 'median_frequency'")
     return [float(w) for w in cw]
 
@@ -242,8 +241,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
                          trainer.global_rank)
     if trainer.global_rank != 0:
         return result
-    labels = get_label_set(config.data.labelset)
+    labels = config.data.label_set()
     extra = {"config": config.to_dict(), "labelset": labels.name, "classes": list(labels.classes),
+             "label_set": labels.to_dict(),
              **input_spec(config).as_extra(), "encoder_weights": encoder_weights_record(config)}
     bn = config.trainer.precise_bn_batches
     _export(last, module, result.last_model_path, {**extra, "step": result.steps, "selected": "last"}, train_dl, bn,

@@ -9,7 +9,6 @@ import lightning as L
 import torch
 from torch import nn
 
-from oocyteseg.classes import get_label_set
 from oocyteseg.errors import OocytesegError
 from oocyteseg.training.metrics import confusion_matrix, iou_from_confusion, nanmean, pixel_accuracy
 from oocyteseg.models import create_model, get_model_entry, load_checkpoint, make_model_config
@@ -30,7 +29,7 @@ def backbone_weights_path(cfg: TrainConfig) -> str | None:
 
 def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
     """The configured network (with backbone weights or an init checkpoint) and its portable config."""
-    num_classes = get_label_set(cfg.data.labelset).num_classes
+    num_classes = cfg.data.label_set().num_classes
     kwargs = dict(cfg.model.kwargs)
     backbone = backbone_weights_path(cfg)
     model = create_model(cfg.model.name, num_classes, 3, backbone_weights=backbone, **kwargs)
@@ -84,7 +83,7 @@ class SegmentationModule(L.LightningModule):
         self.criterion = create_loss(lc.name, class_weights=class_weights, term_weights=lc.term_weights,
                                      focal_gamma=lc.focal_gamma, dice_smooth=lc.dice_smooth)
         self.num_classes = self.model_config["num_classes"]
-        self.class_names = list(get_label_set(self.cfg.data.labelset).classes)
+        self.class_names = list(self.cfg.data.label_set().classes)
         self.register_buffer("train_cm", torch.zeros(self.num_classes, self.num_classes, dtype=torch.long),
                              persistent=False)
         self.register_buffer("val_cm", torch.zeros_like(self.train_cm), persistent=False)

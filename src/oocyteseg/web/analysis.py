@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from oocyteseg.classes import LabelSet, get_label_set
+from oocyteseg.classes import LabelSet, labels_from_extra
 from oocyteseg.errors import OocytesegError
 from oocyteseg.inference.mask_store import iter_masks
 from oocyteseg.inference.video_analysis import AnalyzeConfig
@@ -54,7 +54,7 @@ def run_analysis(video_path: str | os.PathLike, model_path: str | os.PathLike, o
         summary["report_error"] = exc.one_line()
     files = {name: result.out_dir / src for src, name in _OUTPUTS.items() if (result.out_dir / src).exists()}
     if "masks" in files:  # the engine's lossless chunks, as index PNGs any image viewer opens
-        labels = get_label_set((summary.get("model") or {}).get("labelset", "icsi"))
+        labels = labels_from_extra(summary.get("model"))
         files["masks"] = masks_to_png(files["masks"], out / "masks_png", result.name, labels)
     progress(1.0)
     return {"summary": summary, "files": files}
