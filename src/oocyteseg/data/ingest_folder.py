@@ -71,9 +71,13 @@ def _colours_to_index(rgb: np.ndarray, classes: ClassesFile, path: Path) -> np.n
 
 def _by_stem(files: list[tuple[Path, Path | None]], suffix: str, errors: list[OocytesegError],
              what: str) -> dict[str, tuple[Path, Path | None]]:
+    """Files keyed by their path below the folder without suffix (e.g. `case01/img001`): same-named files in
+    different case folders stay apart."""
     found: dict[str, tuple[Path, Path | None]] = {}
     for path, root in files:
         stem = path.stem[: -len(suffix)] if suffix and path.stem.endswith(suffix) else path.stem
+        if root is not None:
+            stem = (path.parent.relative_to(root) / stem).as_posix()
         if stem in found:
             errors.append(OocytesegError(f"duplicate {what} name {stem!r} (also {found[stem][0]})", path,
                                          "give every pair a unique file stem"))
@@ -85,14 +89,19 @@ def _by_stem(files: list[tuple[Path, Path | None]], suffix: str, errors: list[Oo
 def ingest_folder(images_dir: str | os.PathLike, masks_dir: str | os.PathLike,
                   classes: ClassesFile | str | os.PathLike, out: str | os.PathLike, *, case: str | None = None,
                   mask_suffix: str = "", overwrite: bool = False, progress: Progress | None = None) -> IngestResult:
-    """Pair images with masks by stem (a mask may carry `mask_suffix`, e.g. `_mask`) and write a data set."""
+    """Pair images with masks by path and stem (a mask may carry `mask_suffix`, e.g. `_mask`) and write a data set.
+
+    `images/case01/a.png` pairs with `masks/case01/a.png`, or with `masks/a.png` when the masks folder is flat.
+    """
     classes = as_classes(classes)
     out = Path(out)
     manifest = check_writable(out / "manifest.csv", overwrite)
     result = IngestResult(table=None, rows=0)
     images = _by_stem(collect_files([images_dir], IMAGE_SUFFIXES, "image"), "", result.errors, "image")
     masks = _by_stem(collect_files([masks_dir], MASK_SUFFIXES, "mask"), mask_suffix, result.errors, "mask")
-    for stem in sorted(set(masks) - set(images)):
+    flat = all("/" not in k for k in masks)
+    mask_of = {k: k if k in masks else Path(k).name if flat and Path(k).name in masks else None for k in images}
+    for stem in sorted(set(masks) - set(mask_of.values())):
         result.errors.append(OocytesegError(f"mask has no image named {stem}.*", masks[stem][0],
                                             "add the image or remove the mask"))
     rows = []
@@ -100,11 +109,11 @@ def ingest_folder(images_dir: str | os.PathLike, masks_dir: str | os.PathLike,
     for n, stem in enumerate(stems):
         image_path, root = images[stem]
         try:
-            if stem not in masks:
+            if mask_of[stem] is None:
                 raise OocytesegError(f"image has no mask named {stem}{mask_suffix}.*", image_path,
                                      "add the mask or remove the image")
-            rows.append(_pair(stem, image_path, masks[stem][0], case_from_layout(image_path, root, case), classes,
-                              out, overwrite))
+            rows.append(_pair(Path(stem).name, image_path, masks[mask_of[stem]][0],
+                              case_from_layout(image_path, root, case), classes, out, overwrite))
         except OocytesegError as exc:
             result.errors.append(exc)
         if progress:

@@ -50,7 +50,8 @@ def summarise(table: pd.DataFrame, *, name: str, video: Path, seconds: float, fp
         "processing_s": round(seconds, 3),
         "processing_frames_per_s": round(n / seconds, 2) if n and seconds > 0 else None,
         "model": model,
-        "features": {c: _stats(table[c].to_numpy(float)) for c in STAT_COLUMNS if c in table.columns},
+        "features": {c: _stats(table[c].to_numpy(float)) for c in table.columns
+                     if c in STAT_COLUMNS or (c.endswith("_area") and c not in ("oocyte_area", "serc_area"))},
         "qc": {"frames_flagged": int(table["qc_flagged"].sum()) if "qc_flagged" in table else 0,
                "frames_with_jump": int(table["qc_jump"].sum()) if "qc_jump" in table else 0,
                "reasons": dict(sorted(reasons.items())), "jumps": dict(sorted(jumps.items()))},

@@ -15,6 +15,15 @@ from oocyteseg.morphometry.features import frame_features, inclusion_features
 from oocyteseg.morphometry.shapes import components
 
 ICSI_ROLES = ("oocyte", "serc", "needle")
+SHIMOTSU = ("f1", "f2", "f3", "f4")
+
+
+def headline_columns(columns, limit: int = 4) -> list[str]:
+    """The columns a report leads with: f1-f4 when the table has them, else the per-class areas."""
+    columns = list(columns)
+    if any(c in columns for c in SHIMOTSU):
+        return [c for c in SHIMOTSU if c in columns]
+    return [c for c in columns if c.endswith("_area") or c.endswith("_thickness_mean")][:limit]
 
 
 def class_features(mask: np.ndarray, labels: LabelSet, indices: list[int],

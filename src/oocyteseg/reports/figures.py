@@ -7,6 +7,8 @@ import io
 import numpy as np
 import pandas as pd
 
+from oocyteseg.morphometry.measure import headline_columns
+
 FEATURE_LABELS = {"f1": "f1 sERC circularity", "f2": "f2 sERC / oocyte area", "f3": "f3 Cox - Tnx [px]",
                   "f4": "f4 Coy - Tny [px]"}
 
@@ -28,18 +30,21 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def feature_curves(table: pd.DataFrame, title: str = "") -> bytes:
-    """f1..f4 against time, one panel each; QC-flagged frames marked with red dots."""
+def feature_curves(table: pd.DataFrame, title: str = "", columns: list[str] | None = None) -> bytes:
+    """Features against time (default: f1..f4, or the label set's areas), one panel each; QC-flagged frames
+    marked with red dots."""
     plt = _plt()
-    fig, axes = plt.subplots(4, 1, figsize=(8, 6.4), sharex=True)
+    columns = columns or headline_columns(table.columns) or ["f1", "f2", "f3", "f4"]
+    fig, axes = plt.subplots(len(columns), 1, figsize=(8, 1.6 * len(columns) + 0.6), sharex=True, squeeze=False)
+    axes = axes[:, 0]
     t = table["time_s"].to_numpy(float)
     flagged = table["qc_flagged"].to_numpy(bool) if "qc_flagged" in table else np.zeros(len(t), bool)
-    for ax, col in zip(axes, ("f1", "f2", "f3", "f4")):
+    for ax, col in zip(axes, columns):
         y = table[col].to_numpy(float) if col in table else np.full(len(t), np.nan)
         ax.plot(t, y, "-", lw=1, color="tab:blue")
         if flagged.any():
             ax.plot(t[flagged], y[flagged], ".", color="tab:red", ms=4, label="QC flag")
-        ax.set_ylabel(FEATURE_LABELS[col], fontsize=8)
+        ax.set_ylabel(FEATURE_LABELS.get(col, col.replace("_", " ")), fontsize=8)
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel("time [s]")
     if flagged.any():
@@ -71,7 +76,8 @@ def tip_trajectory(table: pd.DataFrame, width: int | None = None, height: int | 
     ax.set_aspect("equal")
     ax.set_xlabel("x [px]")
     ax.set_ylabel("y [px]")
-    ax.legend(fontsize=7, loc="best")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)

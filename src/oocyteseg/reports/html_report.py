@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from oocyteseg.classes import labels_from_extra
+from oocyteseg.morphometry.measure import headline_columns
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import check_writable, write_text
 from oocyteseg.io.video import iter_frames
@@ -114,11 +115,12 @@ def _thumbnails(case: CaseData, limit: int) -> str:
 
 
 def _feature_stats(cases: list[CaseData]) -> pd.DataFrame:
-    cols = pd.MultiIndex.from_tuples([(f, s) for f in FEATURES for s in ("AVG", "SD")])
+    features = headline_columns([col for c in cases for col in c.table.columns]) or list(FEATURES)
+    cols = pd.MultiIndex.from_tuples([(f, s) for f in features for s in ("AVG", "SD")])
     rows = {}
     for c in cases:
         vals = []
-        for f in FEATURES:
+        for f in features:
             v = c.table[f].to_numpy(float) if f in c.table else np.array([])
             v = v[np.isfinite(v)]
             vals += [v.mean() if len(v) else np.nan, v.std(ddof=1) if len(v) > 1 else np.nan]
@@ -220,16 +222,20 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
     body = [f"<h1>oocyteseg report: {esc(run_dir.name)}</h1>",
             f'<p class="meta">{len(cases)} analysed videos · generated {now} · folder {esc(run_dir.resolve())}</p>']
     if cases:
+        shimotsu = any("f1" in c.table for c in cases)
+        note = ('<p class="note">f1 sERC circularity, f2 sERC/oocyte area, f3 = Cox - Tnx, f4 = Coy - Tny '
+                "(px), as in Shimotsu et al.</p>" if shimotsu else
+                '<p class="note">Areas in px of the original frame (see docs/features.md).</p>')
         body += ["<h2>Videos</h2>", table_html(_overview(cases), 2), _truth_sections(cases),
-                 "<h2>Features per video (AVG and SD over analysed frames)</h2>",
-                 '<p class="note">f1 sERC circularity, f2 sERC/oocyte area, f3 = Cox - Tnx, f4 = Coy - Tny '
-                 "(px), as in Shimotsu et al.</p>", table_html(_feature_stats(cases), 3)]
+                 "<h2>Features per video (AVG and SD over analysed frames)</h2>", note,
+                 table_html(_feature_stats(cases), 3)]
         for c in cases:
             w, h = c.summary.get("width"), c.summary.get("height")
             body += [f"<h2>{esc(c.name)}</h2>",
                      f'<p class="meta">{esc(c.summary.get("video", ""))}</p><div class="figs">',
-                     png_img(figures.feature_curves(c.table, f"{c.name}: f1-f4 over time"), f"{c.name} features"),
-                     png_img(figures.tip_trajectory(c.table, w, h, f"{c.name}: needle tip"), f"{c.name} tip"),
+                     png_img(figures.feature_curves(c.table, f"{c.name}: features over time"), f"{c.name} features"),
+                     png_img(figures.tip_trajectory(c.table, w, h, f"{c.name}: needle tip"), f"{c.name} tip")
+                     if "tip_x" in c.table else "",
                      "</div><h3>QC-flagged frames</h3>", _thumbnails(c, max_thumbnails)]
     body += [curves, _commands(run_dir, cases)]
     write_text(out, page(f"oocyteseg report: {run_dir.name}", "\n".join(body)), overwrite=True)
