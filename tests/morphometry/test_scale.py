@@ -20,6 +20,8 @@ def _up2(mask: np.ndarray) -> np.ndarray:
 
 def test_frame_scale_reference_and_double():
     assert frame_scale((480, 640)) == 1.0 and frame_scale((960, 1280, 3)) == 2.0
+    assert frame_scale((1080, 1920)) == pytest.approx(2.5981, abs=1e-4)
+    assert frame_scale((240, 320)) == frame_scale((50, 50)) == 1.0  # digitisation floors never shrink
     assert scaled_length(3.0, (960, 1280)) == 6.0 and scaled_area(20, (960, 1280)) == 80.0
 
 
