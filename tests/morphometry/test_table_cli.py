@@ -98,4 +98,5 @@ def test_cli_folder_inclusions_and_bad_options(tmp_path, capsys):
     assert main(["compare", "--auto", str(tmp_path / "a.csv"), "--manual", str(tmp_path / "b.csv"),
                  "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
-    assert "no frame of the automatic table matches" in err and "--labelset" in err
+    assert "no frame of the automatic table matches" in err
+    assert "nope: classes file not found" in err and "built-in name (icsi, inclusions, oocyte-anatomy)" in err

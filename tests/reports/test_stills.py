@@ -82,8 +82,10 @@ def test_a_frame_of_another_aspect_is_warned_about(tmp_path, capsys):
     from oocyteseg.data.preprocess import InputSpec, size_warning
 
     assert size_warning((480, 640), InputSpec((240, 320))) is None  # same aspect: no warning
-    assert "stretched" in size_warning((1080, 1920), InputSpec((240, 320)))
-    assert "stretched" in size_warning((640, 480), InputSpec((240, 320)))  # portrait into a landscape model
+    stretch = InputSpec((240, 320), resize_policy="stretch")
+    assert "stretched" in size_warning((1080, 1920), stretch)
+    assert "stretched" in size_warning((640, 480), stretch)  # portrait into a landscape model
+    assert "letterboxed" in size_warning((640, 480), InputSpec((240, 320)))  # not distorted, but said
     image = tmp_path / "portrait.png"
     write_image(image, np.full((96, 48, 3), 128, np.uint8))
     ckpt = _checkpoint(tmp_path / "icsi.pt", "icsi", 4)  # trained at 32x32: square

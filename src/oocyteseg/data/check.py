@@ -71,7 +71,7 @@ def check_dataset(path: str | os.PathLike, classes: ClassesFile | str | os.PathL
             report.problems.append(exc)
         if progress:
             progress("rows", i + 1, len(df))
-    _summaries(df, report, pixels, fixed)
+    _summaries(df, report, pixels, fixed, known)
     return report
 
 
@@ -113,7 +113,8 @@ def _check_row(i: int, row: pd.Series, labels: ClassesFile, report: CheckReport,
         pixels[(labels.name, c)][1] += int(n > 0)
 
 
-def _summaries(df: pd.DataFrame, report: CheckReport, pixels: dict, fixed: ClassesFile | None) -> None:
+def _summaries(df: pd.DataFrame, report: CheckReport, pixels: dict, fixed: ClassesFile | None,
+               known: dict[str, ClassesFile | None]) -> None:
     df = df.assign(annotated=df["mask_path"] != "")
     report.per_case = (df.groupby(["labelset", "case"], sort=True)
                        .agg(images=("image", "size"), annotated=("annotated", "sum"),

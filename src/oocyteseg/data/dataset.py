@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from oocyteseg.errors import OocytesegError
-from oocyteseg.data.preprocess import IMAGE_MEAN, IMAGE_STD, InputSpec, image_to_uint8_tensor01, resize_mask
+from oocyteseg.data.preprocess import IMAGE_MEAN, IMAGE_STD, InputSpec, image_to_uint8_tensor01
 from oocyteseg.io.images import read_image, read_mask
 
 __all__ = ["IMAGE_MEAN", "IMAGE_STD", "SegmentationDataset", "random_crop_box"]
@@ -40,7 +40,7 @@ class SegmentationDataset(Dataset):
     """Rows of a manifest as (image, mask) samples.
 
     Every image goes through `spec` (`oocyteseg.data.preprocess`, the path inference uses too): resized
-    to the model size, then (after the optional augmentation of the [0, 1] image) normalised.
+    to the model size by its resize policy (the mask placed and padded exactly like its image), then (after the optional augmentation of the [0, 1] image) normalised.
 
     Args:
         rows: manifest rows (from `load_manifest`), with image_path and mask_path.
@@ -89,7 +89,7 @@ class SegmentationDataset(Dataset):
         if self.num_classes is not None and mask.max() >= self.num_classes:
             raise OocytesegError(f"mask has class {int(mask.max())} but the label set has {self.num_classes} classes",
                                  row["mask_path"], "check the label set / classes file")
-        return self.spec.resize(image), resize_mask(mask, self.spec.size)
+        return self.spec.resize(image), self.spec.resize_mask(mask)
 
     def __getitem__(self, i: int) -> dict:
         image, mask = self.load(i)

@@ -4,13 +4,20 @@ Training (`SegmentationDataset`), `evaluate` / `cv`, the studies' tables, `analy
 Runtime), the demo and the web worker all go through `InputSpec` and `logits_to_labels`, so one frame
 gives the same label map whichever command predicts it.
 
-- Resize policy: the image is resized to the model size (height, width) with OpenCV, INTER_AREA when
-  shrinking and INTER_LINEAR when enlarging; a mask with nearest neighbour. `size=None` keeps the
-  native size.
+- Resize policy (`InputSpec.resize`): "letterbox" (new models) scales the image by one factor to fit
+  inside the model size (height, width), keeping its aspect, centres it and fills the rest by edge
+  replication: a constant fill (zeros, or even the image mean) puts a straight step at the image's border
+  that the network could read as a boundary; replicated edges continue the border pixels with no step.
+  The training mask is padded the same way, so each padded pixel is labelled as what it shows (the
+  losses have no ignore index); predictions in the padding are cropped away before the labels are
+  resized back. "stretch" (checkpoints and ONNX files that record no policy) resizes to the model size
+  whatever the aspect. When the image's aspect equals the model's both give bit-identical input. The
+  resize is OpenCV's, INTER_AREA when shrinking and INTER_LINEAR when enlarging; a mask with nearest
+  neighbour. `size=None` keeps the native size.
 - Normalisation: `(v / 255 - mean) / std` per channel, computed once for the 256 values of a byte (a
   lookup table); the mean and std are the model's (ImageNet for torchvision backbones, 0.5 / 0.5 for
   the TF-ported EfficientNet-Lite0) and are recorded in checkpoints and ONNX files.
-- Labels: each class plane of the logits is resized bilinearly to the image size (half-pixel centres,
+- Labels: the logits are cropped to the letterboxed image's region, then each class plane is resized bilinearly to the image size (half-pixel centres,
   as torch's `align_corners=False`) and the arg-max is a running maximum (first maximum wins).
 """
 
@@ -27,6 +34,7 @@ import torch
 # ImageNet statistics: what torchvision's ImageNet backbones expect (and the default for models without one).
 IMAGE_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGE_STD = np.array([0.229, 0.224, 0.225], np.float32)
+RESIZE_POLICIES = ("letterbox", "stretch")
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
@@ -47,30 +55,50 @@ def resize_mask(mask: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """How images become model input: the model size and the per-channel normalisation.
+    """How images become model input: the model size, the resize policy and the per-channel normalisation.
 
     Args:
         size: (height, width) the model runs at, or None for the image's native size.
         mean / std: per-channel statistics of [0, 1] RGB values.
+        resize: "letterbox" or "stretch" (see the module docstring).
+        train_sizes: (height, width) of the frames the model was trained on, when recorded
+            (for `size_warning`; does not change the input).
     """
 
     size: tuple[int, int] | None = None
     mean: tuple[float, float, float] = tuple(IMAGE_MEAN.tolist())  # type: ignore[assignment]
     std: tuple[float, float, float] = tuple(IMAGE_STD.tolist())  # type: ignore[assignment]
+    resize_policy: str = "letterbox"
+    train_sizes: tuple[tuple[int, int], ...] = ()
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "size", tuple(int(v) for v in self.size) if self.size else None)
         object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
         object.__setattr__(self, "std", tuple(float(v) for v in self.std))
+        object.__setattr__(self, "train_sizes", tuple((int(h), int(w)) for h, w in self.train_sizes))
+        check_resize_policy(self.resize_policy)
 
     @classmethod
     def from_extra(cls, extra: dict | None, size: Sequence[int] | None = None) -> InputSpec:
-        """The spec a checkpoint's `extra` records (size, mean, std); `size` overrides the recorded one."""
+        """The spec a checkpoint's `extra` records (size, mean, std, resize, train_sizes); `size` overrides
+        the recorded size. A file that records no resize policy predates letterbox: "stretch"."""
         extra = extra or {}
         size = size if size is not None else extra.get("size")
         return cls(tuple(size) if size else None, tuple(extra.get("mean") or IMAGE_MEAN.tolist()),
-                   tuple(extra.get("std") or IMAGE_STD.tolist()))
+                   tuple(extra.get("std") or IMAGE_STD.tolist()), extra.get("resize") or "stretch",
+                   tuple(tuple(v) for v in extra.get("train_sizes") or ()))
+
+    def fit(self, image_hw: tuple[int, int]) -> tuple[int, int, int, int]:
+        """(top, left, height, width) of an image of `image_hw` inside the model input (the valid region)."""
+        if self.size is None:
+            return 0, 0, int(image_hw[0]), int(image_hw[1])
+        (h, w), (mh, mw) = image_hw, self.size
+        if self.resize_policy == "stretch":
+            return 0, 0, mh, mw
+        scale = min(mh / h, mw / w)
+        nh, nw = min(mh, max(1, round(h * scale))), min(mw, max(1, round(w * scale)))
+        return (mh - nh) // 2, (mw - nw) // 2, nh, nw
 
     @cached_property
     def lut(self) -> np.ndarray:
@@ -79,9 +107,36 @@ class InputSpec:
         mean, std = np.asarray(self.mean, np.float32)[:, None], np.asarray(self.std, np.float32)[:, None]
         return ((v - mean) / std).astype(np.float32)
 
+    def pixel_scale(self, image_hw: tuple[int, int]) -> float:
+        """Linear factor from an image of `image_hw` to the model input (geometric mean of the two axes)."""
+        _, _, nh, nw = self.fit(image_hw)
+        return float((nh * nw / (image_hw[0] * image_hw[1])) ** 0.5)
+
+    def valid_region(self, image_hw: tuple[int, int], logits_hw: tuple[int, int]) -> tuple[slice, slice]:
+        """(rows, cols) slices of model output of `logits_hw` that cover an image of `image_hw` (the whole
+        output unless letterboxed; scaled when the output is smaller than the input)."""
+        top, left, nh, nw = self.fit(image_hw)
+        if self.size is None or (nh, nw) == self.size or self.resize_policy != "letterbox":
+            return slice(None), slice(None)
+        fy, fx = logits_hw[0] / self.size[0], logits_hw[1] / self.size[1]
+        y0, x0 = round(top * fy), round(left * fx)
+        return slice(y0, y0 + max(1, round(nh * fy))), slice(x0, x0 + max(1, round(nw * fx)))
+
     def resize(self, image: np.ndarray) -> np.ndarray:
         """The image at the model size (the resize policy)."""
-        return resize_image(image, self.size)
+        return self._place(image, resize_image)
+
+    def resize_mask(self, mask: np.ndarray) -> np.ndarray:
+        """An index mask at the model size, placed exactly as `resize` places its image."""
+        return self._place(mask, resize_mask)
+
+    def _place(self, array: np.ndarray, resize: Callable) -> np.ndarray:
+        top, left, nh, nw = self.fit(array.shape[:2])
+        out = resize(array, (nh, nw) if self.size else None)
+        if self.size is None or (nh, nw) == self.size:
+            return out
+        mh, mw = self.size
+        return cv2.copyMakeBorder(out, top, mh - nh - top, left, mw - nw - left, cv2.BORDER_REPLICATE)
 
     def normalize(self, image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """uint8 RGB (H, W, 3) at its current size -> float32 (3, H, W), normalised."""
@@ -111,21 +166,47 @@ class InputSpec:
 
     def as_extra(self) -> dict:
         """What a checkpoint / ONNX file records of this spec."""
-        return {"size": list(self.size) if self.size else None, "mean": list(self.mean), "std": list(self.std)}
+        return {"size": list(self.size) if self.size else None, "mean": list(self.mean), "std": list(self.std),
+                "resize": self.resize_policy}
+
+
+def check_resize_policy(name: str) -> str:
+    """`name` if it is a resize policy, else ValueError listing the valid ones."""
+    if name not in RESIZE_POLICIES:
+        raise ValueError(f"unknown resize policy {name!r}; valid: {', '.join(RESIZE_POLICIES)}")
+    return name
 
 
 def size_warning(frame_hw: tuple[int, int], spec: InputSpec, tolerance: float = 0.02) -> str | None:
-    """A one-line warning when frames of `frame_hw` would be distorted by the resize policy (their aspect
-    ratio differs from the model input's by more than `tolerance`), else None."""
-    if spec.size is None:
+    """One line when frames of `frame_hw` differ from what the model expects, else None.
+
+    Says so when a stretch model distorts them (aspect differs from the model input's by more than
+    `tolerance`), when a letterbox model pads them (not distorted), and when their size differs from the
+    training frames' (`spec.train_sizes`) by more than `tolerance`: objects then span a different number
+    of pixels than the model learnt from.
+    """
+    (h, w) = frame_hw
+    parts: list[str] = []
+    if spec.size is not None:
+        mh, mw = spec.size
+        frame, model = w / h, mw / mh
+        if abs(frame / model - 1) > tolerance:
+            if spec.resize_policy == "stretch":
+                parts.append(f"the model runs at {mw}x{mh} (aspect {model:.3f}) and each frame is stretched to it, "
+                             "so shapes and measurements are distorted; train a model on frames of this aspect")
+            else:
+                parts.append(f"the model runs at {mw}x{mh} (aspect {model:.3f}): frames are letterboxed "
+                             "(scaled with their aspect kept, padded), not distorted")
+    if spec.train_sizes and not any(abs(h / th - 1) <= tolerance and abs(w / tw - 1) <= tolerance
+                                    for th, tw in spec.train_sizes):
+        trained = ", ".join(f"{x}x{y}" for y, x in spec.train_sizes)
+        ratio = spec.pixel_scale((h, w)) / spec.pixel_scale(spec.train_sizes[0])
+        parts.append(f"the model was trained on {trained} frames: at the model input a pixel of these frames is "
+                     f"{ratio:.2f}x a training pixel, so an object of the same size in pixels looks {ratio:.2f}x as "
+                     "large to the model (a change of scale); check the segmentation")
+    if not parts:
         return None
-    (h, w), (mh, mw) = frame_hw, spec.size
-    frame, model = w / h, mw / mh
-    if abs(frame / model - 1) <= tolerance:
-        return None
-    return (f"frames are {w}x{h} (aspect {frame:.3f}) but the model runs at {mw}x{mh} (aspect {model:.3f}): "
-            "each frame is stretched to the model's aspect, so shapes and measurements are distorted; "
-            "train a model on frames of this aspect")
+    return f"frames are {w}x{h} (aspect {w / h:.3f}); " + "; ".join(parts)
 
 
 def image_to_uint8_tensor01(image: np.ndarray) -> torch.Tensor:
@@ -133,9 +214,14 @@ def image_to_uint8_tensor01(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float().div_(255.0)
 
 
-def logits_to_labels(logits: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Arg-max (uint8 height x width) of one image's logits (C, h, w), resized bilinearly to the image size."""
+def logits_to_labels(logits: np.ndarray, height: int, width: int, spec: InputSpec | None = None) -> np.ndarray:
+    """Arg-max (uint8 height x width) of one image's logits (C, h, w), resized bilinearly to the image size.
+
+    With a letterbox `spec` the logits are first cropped to the image's region (`InputSpec.fit`, scaled
+    to the logits' size when the model's output is smaller than its input)."""
     logits = np.asarray(logits, np.float32)
+    if spec is not None:
+        logits = logits[(slice(None), *spec.valid_region((height, width), logits.shape[1:]))]
     if logits.shape[1:] == (height, width):
         return logits.argmax(0).astype(np.uint8)
     best = cv2.resize(np.ascontiguousarray(logits[0]), (width, height), interpolation=cv2.INTER_LINEAR)
@@ -168,7 +254,7 @@ def predict_labels(run: Callable[[np.ndarray], np.ndarray], images: Sequence[np.
             j += 1
         chunk = images[i:j]
         logits = run(spec.batch(chunk))
-        masks += [logits_to_labels(lg, *im.shape[:2]) for lg, im in zip(logits, chunk)]
+        masks += [logits_to_labels(lg, *im.shape[:2], spec) for lg, im in zip(logits, chunk)]
         i = j
     return masks
 

@@ -2,8 +2,9 @@
 
 The exported file carries, in its metadata properties, everything needed to use it without the
 checkpoint: `oocyteseg.size` ("H,W" the model runs at), `oocyteseg.classes` (JSON list),
-`oocyteseg.labelset`, `oocyteseg.mean` / `oocyteseg.std` (input normalisation) and
-`oocyteseg.model_config`. `OnnxPredictor.predict` goes through the one preprocessing path
+`oocyteseg.labelset`, `oocyteseg.mean` / `oocyteseg.std` (input normalisation), `oocyteseg.resize`
+(the resize policy; files without it predate letterbox and run as "stretch"), `oocyteseg.train_sizes`
+(JSON list of the training frames' [height, width]) and `oocyteseg.model_config`. `OnnxPredictor.predict` goes through the one preprocessing path
 (`oocyteseg.data.preprocess`), as `TorchPredictor.predict`, `evaluate` and training do.
 """
 
@@ -43,10 +44,11 @@ def export_checkpoint_onnx(checkpoint: str | os.PathLike, onnx_path: str | os.Pa
                                  "pass --size H W (e.g. --size 240 320)")
         size = (int(recorded[0]), int(recorded[1]))
     labels = labels_from_extra(extra)
+    spec = InputSpec.from_extra(extra, size)
     meta = {"size": f"{size[0]},{size[1]}", "classes": json.dumps(list(labels.classes)), "labelset": labels.name,
             "label_set": json.dumps(labels.to_dict()),
-            "mean": json.dumps(list((extra or {}).get("mean") or IMAGE_MEAN.tolist())),
-            "std": json.dumps(list((extra or {}).get("std") or IMAGE_STD.tolist())),
+            "mean": json.dumps(list(spec.mean)), "std": json.dumps(list(spec.std)), "resize": spec.resize_policy,
+            "train_sizes": json.dumps([list(v) for v in spec.train_sizes]),
             "model_config": json.dumps(config), "checkpoint": Path(checkpoint).name}
     with atomic_path(onnx_path, overwrite) as tmp:
         export_onnx(model, tmp, int(size[0]), int(size[1]), opset, overwrite=True)
@@ -94,7 +96,8 @@ class OnnxPredictor:
         self.labels = self._labels()
         mean = json.loads(self.metadata.get(META_PREFIX + "mean", "null")) or IMAGE_MEAN.tolist()
         std = json.loads(self.metadata.get(META_PREFIX + "std", "null")) or IMAGE_STD.tolist()
-        self.spec = InputSpec(self.size, tuple(mean), tuple(std))
+        self.spec = InputSpec(self.size, tuple(mean), tuple(std), self.metadata.get(META_PREFIX + "resize") or "stretch",
+                              tuple(json.loads(self.metadata.get(META_PREFIX + "train_sizes", "[]"))))
 
     def _size(self, shape: list) -> tuple[int, int]:
         if META_PREFIX + "size" in self.metadata:

@@ -62,6 +62,7 @@ class TorchPredictor:
         """Logits (N, C, H, W) at the size of the input images (all images must share one size)."""
         h, w = images[0].shape[:2]
         logits = self.model(torch.from_numpy(self.spec.batch(images)).to(self.device))
+        logits = logits[(..., *self.spec.valid_region((h, w), tuple(logits.shape[-2:])))]
         if logits.shape[-2:] != (h, w):
             logits = F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False)
         return logits

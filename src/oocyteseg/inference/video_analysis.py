@@ -27,6 +27,7 @@ from oocyteseg.inference.pipeline import pipelined
 from oocyteseg.inference.sinks import FrameSampler, LabelmeSink, MaskSink, SinkFactory, VideoInfo
 from oocyteseg.inference.summary import summarise, write_summary
 from oocyteseg.morphometry.measure import mask_features
+from oocyteseg.morphometry.scale import frame_scale
 from oocyteseg.morphometry.temporal import flag_jumps, smooth_trajectory
 
 Progress = Callable[[int], None]  # called with the number of frames just finished
@@ -155,7 +156,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
             sink.close(ok)
     if pending:
         chunks.append(pd.DataFrame(pending))
-    table = finish_table(pd.concat(chunks, ignore_index=True))
+    table = finish_table(pd.concat(chunks, ignore_index=True), frame_scale(shape) if shape else 1.0)
     write_table(table, out_dir / "features.csv")
     write_table(table, out_dir / "features.parquet")
     seconds = time.perf_counter() - start
@@ -170,11 +171,12 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     return VideoResult(name, video, out_dir, len(table), seconds, summary)
 
 
-def finish_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Order the columns and add the temporal QC (`qc`, `qc_jump`) and the smoothed tip."""
+def finish_table(df: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
+    """Order the columns and add the temporal QC (`qc`, `qc_jump`) and the smoothed tip; `scale` is the
+    frames' `frame_scale` (pixel floors are for 480x640)."""
     if "tip_x" in df.columns and len(df):
-        flagged = flag_jumps(df, columns=tuple(c for c in JUMP_COLUMNS if c in df.columns))
-        smooth = smooth_trajectory(df["time_s"], df[["tip_x", "tip_y"]].to_numpy(float))
+        flagged = flag_jumps(df, columns=tuple(c for c in JUMP_COLUMNS if c in df.columns), scale=scale)
+        smooth = smooth_trajectory(df["time_s"], df[["tip_x", "tip_y"]].to_numpy(float), scale=scale)
         # smooth_trajectory sorts by time; frames are already in time order, so rows align
         flagged["tip_x_smooth"] = smooth["x_smooth"].to_numpy()
         flagged["tip_y_smooth"] = smooth["y_smooth"].to_numpy()

@@ -17,11 +17,12 @@ import numpy as np
 from oocyteseg.classes import ICSI, INCLUSIONS, LabelSet
 from oocyteseg.errors import OocytesegError
 from oocyteseg.morphometry.needle import needle_tip
+from oocyteseg.morphometry.scale import scaled_area
 from oocyteseg.morphometry.shapes import (circularity, components, contour_length_area,
                                           equivalent_diameter, fill_holes, largest_region,
                                           moments_ellipse)
 
-MIN_SERC_PX_FOR_F1 = 20  # below ~ a disk of radius 2.5 px the perimeter is mostly digitisation
+MIN_SERC_PX_FOR_F1 = 20  # at 480x640 (scaled with the frame area); below ~ a disk of radius 2.5 px the perimeter is mostly digitisation
 _DEPTH_STEP = 0.5  # px, step of the walk along the needle axis for the penetration depth
 
 # Length-like columns converted to micrometres (area-like ones get the square).
@@ -144,7 +145,7 @@ def _serc_features(serc: np.ndarray, out: dict, reasons: list[str]) -> None:
     crop, _, _ = comps.crop(0)
     length, enclosed = contour_length_area(crop)
     out["serc_perimeter"] = length
-    if areas[0] < MIN_SERC_PX_FOR_F1:
+    if areas[0] < scaled_area(MIN_SERC_PX_FOR_F1, serc.shape):
         reasons.append("serc_too_small")
         return
     raw = circularity(length, enclosed)
@@ -199,7 +200,7 @@ def inclusion_features(mask: np.ndarray, pixel_size_um: float | None = None, lab
                  "inclusion_area_mean": float(areas.mean()) if comps.count else math.nan,
                  "inclusion_eq_diameter_largest": equivalent_diameter(areas[0]) if comps.count else math.nan,
                  "inclusion_circularity_largest": math.nan}
-    if comps.count and areas[0] >= MIN_SERC_PX_FOR_F1:
+    if comps.count and areas[0] >= scaled_area(MIN_SERC_PX_FOR_F1, mask.shape):
         crop, _, _ = comps.crop(0)
         raw = circularity(*contour_length_area(crop))
         if raw > 1.0:

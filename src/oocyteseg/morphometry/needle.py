@@ -7,6 +7,9 @@
 3. Tip: marching-squares contour (pixel-edge midpoints, so no half-pixel bias) of the last
    `TIP_WINDOW` px of the needle; the points within `TIP_BAND` px of the extreme projection are
    averaged. An open lumen splits the end face into two lips; their mean is the centre of the opening.
+
+The pixel constants below are for 480x640 frames; they are scaled with the frame size
+(`oocyteseg.morphometry.scale`: lengths by s, areas by s²).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import cv2
 import numpy as np
 from skimage.measure import find_contours
 
+from oocyteseg.morphometry.scale import frame_scale
 from oocyteseg.morphometry.shapes import largest_region
 
 MIN_NEEDLE_PX = 20  # smaller needle blobs carry no usable axis
@@ -54,12 +58,13 @@ def needle_tip(needle: np.ndarray, toward: tuple[float, float] | None = None) ->
         toward: (x, y) of the oocyte centroid, used to orient a needle that touches no border.
     """
     out = NeedleTip()
+    s = frame_scale(needle.shape)
     crop, x0, y0, out.components, outline = largest_region(needle)
     if crop is None:
         out.reasons.append("no_needle")
         return out
     area = float(crop.sum())
-    if area < MIN_NEEDLE_PX:
+    if area < MIN_NEEDLE_PX * s * s:
         out.reasons.append("needle_too_small")
         return out
     h, w = needle.shape
@@ -85,24 +90,24 @@ def needle_tip(needle: np.ndarray, toward: tuple[float, float] | None = None) ->
     out.axis = (float(u[0]), float(u[1]))
     t = t * sign
     t_end = float(t.max())
-    if on_border.any() and float(t[on_border].max()) >= t_end - BORDER_MARGIN:
+    if on_border.any() and float(t[on_border].max()) >= t_end - BORDER_MARGIN * s:
         out.reasons.append("needle_at_border")
         return out
 
     if out.components > 1:
-        extra = _fragments_ahead(needle, mean, u, t_end, out.width)
+        extra = _fragments_ahead(needle, mean, u, t_end, out.width, s)
         if len(extra):
             out.reasons.append("needle_fragmented")
             pts, crop, x0, y0 = np.vstack([pts, extra]), needle.astype(np.uint8), 0, 0
             t = (pts - mean) @ u
             t_end = float(t.max())
             on_border = (pts[:, 0] == 0) | (pts[:, 0] == w - 1) | (pts[:, 1] == 0) | (pts[:, 1] == h - 1)
-            if on_border.any() and float(t[on_border].max()) >= t_end - BORDER_MARGIN:
+            if on_border.any() and float(t[on_border].max()) >= t_end - BORDER_MARGIN * s:
                 out.reasons.append("needle_at_border")
                 return out
-    tip = _subpixel_tip(crop, x0, y0, pts[t >= t_end - TIP_WINDOW], mean, u)
-    if tip[0] < BORDER_MARGIN - 0.5 or tip[1] < BORDER_MARGIN - 0.5 or \
-            tip[0] > w - 0.5 - BORDER_MARGIN or tip[1] > h - 0.5 - BORDER_MARGIN:
+    tip = _subpixel_tip(crop, x0, y0, pts[t >= t_end - TIP_WINDOW * s], mean, u, TIP_BAND * s)
+    margin = BORDER_MARGIN * s
+    if tip[0] < margin - 0.5 or tip[1] < margin - 0.5 or tip[0] > w - 0.5 - margin or tip[1] > h - 0.5 - margin:
         out.reasons.append("needle_at_border")
         return out
     out.x, out.y = float(tip[0]), float(tip[1])
@@ -133,13 +138,14 @@ def _orientation(t_border: np.ndarray, t_min: float, t_max: float, mean: np.ndar
 
 
 def _fragments_ahead(needle: np.ndarray, mean: np.ndarray, u: np.ndarray, t_end: float,
-                     width: float) -> np.ndarray:
+                     width: float, s: float = 1.0) -> np.ndarray:
     """Outline points of smaller needle pieces that continue the main piece along its axis.
 
     A segmentation may lose the needle where it crosses the oocyte and keep the tip as a separate
     piece. A piece belongs to the needle when it lies within `width` + 2 px of the axis line, starts
     beyond TIP_WINDOW px before the current end, and the gap to the current end is at most
-    FRAGMENT_GAP px; pieces are chained in order along the axis.
+    FRAGMENT_GAP px; pieces are chained in order along the axis. Pixel constants are times the frame
+    scale `s` (areas times s²).
     """
     contours, _ = cv2.findContours(needle.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     normal = np.array([-u[1], u[0]])
@@ -147,13 +153,13 @@ def _fragments_ahead(needle: np.ndarray, mean: np.ndarray, u: np.ndarray, t_end:
     for c in contours:
         p = c[:, 0, :].astype(np.float64)
         tp = (p - mean) @ u
-        if cv2.contourArea(c) + len(c) / 2 + 1 < MIN_FRAGMENT_PX or tp.min() < t_end - TIP_WINDOW:
+        if cv2.contourArea(c) + len(c) / 2 + 1 < MIN_FRAGMENT_PX * s * s or tp.min() < t_end - TIP_WINDOW * s:
             continue
-        if np.abs((p - mean) @ normal).max() <= width + 2:
+        if np.abs((p - mean) @ normal).max() <= width + 2 * s:
             pieces.append((float(tp.min()), float(tp.max()), p))
     kept = []
     for start, stop, p in sorted(pieces, key=lambda q: q[0]):
-        if start - t_end > FRAGMENT_GAP:
+        if start - t_end > FRAGMENT_GAP * s:
             break
         kept.append(p)
         t_end = max(t_end, stop)
@@ -161,8 +167,8 @@ def _fragments_ahead(needle: np.ndarray, mean: np.ndarray, u: np.ndarray, t_end:
 
 
 def _subpixel_tip(crop: np.ndarray, x0: int, y0: int, window: np.ndarray, mean: np.ndarray,
-                  u: np.ndarray) -> np.ndarray:
-    """Mean of the marching-squares contour points within TIP_BAND of the extreme along u.
+                  u: np.ndarray, band: float = TIP_BAND) -> np.ndarray:
+    """Mean of the marching-squares contour points within `band` px of the extreme along u.
 
     `window` holds the outline points near the tip; the contour is traced on the part of the needle
     crop inside their bounding box (padded with zeros so every contour is closed).
@@ -173,4 +179,4 @@ def _subpixel_tip(crop: np.ndarray, x0: int, y0: int, window: np.ndarray, mean: 
     contour = np.vstack(find_contours(sub, 0.5))
     cxy = np.column_stack([contour[:, 1] + lo[0] + x0 - 1, contour[:, 0] + lo[1] + y0 - 1])
     proj = (cxy - mean) @ u
-    return cxy[proj >= proj.max() - TIP_BAND].mean(axis=0)
+    return cxy[proj >= proj.max() - band].mean(axis=0)

@@ -8,7 +8,8 @@ the norm of the two per-axis scales. The first and last frames are judged agains
 extended point-symmetrically, so a steady approach of the needle is not a jump (and a spike in the
 very first or last frame cannot be told from the start of a movement). Frames are assumed equally
 spaced in time (video frames); the floors suit 24 fps video and sequences of stills at >= 1 fps
-with slow change.
+with slow change. Pixel floors are for 480x640 frames; `scale` (`morphometry.scale.frame_scale`)
+multiplies them for other frame sizes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ HAMPEL_K = 3.0
 HAMPEL_WINDOW = 7  # frames, centred
 # Floors of the jump threshold, in the feature's unit (tip and f3/f4 in pixels).
 JUMP_FLOORS = {"f1": 0.05, "f2": 0.01, "f3": 3.0, "f4": 3.0, "tip_x": 3.0, "tip_y": 3.0}
+PIXEL_COLUMNS = frozenset({"f3", "f4", "tip_x", "tip_y"})  # floors in pixels (at 480x640)
 _MAD_TO_SD = 1.4826
 
 
@@ -58,12 +60,13 @@ def hampel(x, window: int = HAMPEL_WINDOW, k: float = HAMPEL_K, floor: float = 0
 
 
 def smooth_trajectory(times, tip_xy, window: int = HAMPEL_WINDOW, k: float = HAMPEL_K, floor_px: float = 3.0,
-                      savgol_window: int = 5, polyorder: int = 2) -> pd.DataFrame:
+                      savgol_window: int = 5, polyorder: int = 2, scale: float = 1.0) -> pd.DataFrame:
     """Smooth a needle-tip trajectory robustly: Hampel filter (2-D), then Savitzky-Golay on each finite run.
 
     Args:
         times: frame times (s); rows are sorted by time.
         tip_xy: (N, 2) tip positions in px, NaN where no tip was found.
+        scale: the frames' `frame_scale`; `floor_px` (at 480x640) is multiplied by it.
     Returns a DataFrame: time_s, x, y, x_smooth, y_smooth, qc_jump (True where the raw tip jumped).
     """
     t = np.asarray(times, dtype=float)
@@ -75,9 +78,9 @@ def smooth_trajectory(times, tip_xy, window: int = HAMPEL_WINDOW, k: float = HAM
     med = np.column_stack([_rolling(xy[:, i], window, np.median, odd_ends=True) for i in range(2)])
     dev = xy - med
     mad = np.column_stack([_rolling(np.abs(dev[:, i]), window, np.median) for i in range(2)])
-    scale = _MAD_TO_SD * np.hypot(mad[:, 0], mad[:, 1])
+    spread = _MAD_TO_SD * np.hypot(mad[:, 0], mad[:, 1])
     with np.errstate(invalid="ignore"):
-        jump = np.isfinite(xy).all(axis=1) & (np.hypot(dev[:, 0], dev[:, 1]) > np.maximum(k * scale, floor_px))
+        jump = np.isfinite(xy).all(axis=1) & (np.hypot(dev[:, 0], dev[:, 1]) > np.maximum(k * spread, floor_px * scale))
     clean = np.where(jump[:, None], med, xy)
     smooth = np.column_stack([_savgol_runs(clean[:, i], savgol_window, polyorder) for i in range(2)])
     return pd.DataFrame({"time_s": t, "x": xy[:, 0], "y": xy[:, 1], "x_smooth": smooth[:, 0],
@@ -99,13 +102,14 @@ def _savgol_runs(x: np.ndarray, window: int, polyorder: int) -> np.ndarray:
 
 def flag_jumps(df: pd.DataFrame, columns: tuple[str, ...] = ("f1", "f2", "f3", "f4"),
                window: int = HAMPEL_WINDOW, k: float = HAMPEL_K,
-               floors: dict[str, float] | None = None) -> pd.DataFrame:
+               floors: dict[str, float] | None = None, scale: float = 1.0) -> pd.DataFrame:
     """Add `qc_jump` (bool) and `qc` (e.g. 'jump:f3;jump:f4') to a features table.
 
     Each (case, video) sequence is ordered by frame_index, else time_s, and every column is run
-    through the Hampel rule of this module.
+    through the Hampel rule of this module. `scale` (the frames' `frame_scale`) multiplies the pixel
+    floors (`PIXEL_COLUMNS`).
     """
-    floors = {**JUMP_FLOORS, **(floors or {})}
+    floors = {c: v * scale if c in PIXEL_COLUMNS else v for c, v in {**JUMP_FLOORS, **(floors or {})}.items()}
     out = df.copy()
     flags = pd.Series([""] * len(out), index=out.index, dtype=object)
     groups = [c for c in ("case", "video") if c in out.columns]

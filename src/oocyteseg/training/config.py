@@ -31,6 +31,8 @@ class DataConfig(_Strict):
     labelset: str = "icsi"  # older alias of `classes` (a built-in name)
     classes: str | None = None  # classes-file path or label-set name; default: `labelset`
     size: tuple[int, int] = (480, 640)  # (height, width) the images are resized to
+    # how: "letterbox" keeps the aspect and pads, "stretch" ignores it (see oocyteseg.data.preprocess)
+    resize: str = "letterbox"
     train_cases: list[str] | None = None  # default: every case of `manifests` not in val_cases
     val_cases: list[str] | None = None  # default: all cases of val_manifests, or none
     split_file: Path | None = None  # a splits.json; with `fold`, sets train_cases / val_cases
@@ -52,6 +54,13 @@ class DataConfig(_Strict):
         if v[0] < 8 or v[1] < 8:
             raise ValueError("size is (height, width), each >= 8")
         return v
+
+    @field_validator("resize")
+    @classmethod
+    def _resize(cls, v: str) -> str:
+        from oocyteseg.data.preprocess import check_resize_policy
+
+        return check_resize_policy(v)
 
     @model_validator(mode="after")
     def _fold(self) -> DataConfig:

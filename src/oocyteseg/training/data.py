@@ -73,7 +73,21 @@ def input_spec(cfg: TrainConfig) -> InputSpec:
     from oocyteseg.models import get_model_entry
 
     entry = get_model_entry(cfg.model.name)
-    return InputSpec(tuple(cfg.data.size), entry.mean, entry.std)
+    return InputSpec(tuple(cfg.data.size), entry.mean, entry.std, cfg.data.resize)
+
+
+def frame_sizes(rows: pd.DataFrame) -> list[list[int]]:
+    """Distinct native (height, width) of the rows' images, most frequent first (the manifest's width /
+    height columns; the image is read where they are not recorded)."""
+    from oocyteseg.io.images import read_image
+
+    sizes = []
+    for row in rows.itertuples():
+        h, w = int(getattr(row, "height", -1)), int(getattr(row, "width", -1))
+        if h <= 0 or w <= 0:
+            h, w = read_image(row.image_path).shape[:2]
+        sizes.append((h, w))
+    return [list(s) for s in pd.Series(sizes).value_counts(sort=True).index] if sizes else []
 
 
 def build_loaders(cfg: TrainConfig) -> tuple[DataLoader, DataLoader | None, pd.DataFrame, pd.DataFrame]:

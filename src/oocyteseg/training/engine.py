@@ -36,7 +36,7 @@ from oocyteseg.io.images import read_mask
 from oocyteseg.models import save_checkpoint
 from oocyteseg.training.config import TrainConfig, dump_config
 from oocyteseg.training.curves import keep_previous_log, write_curves
-from oocyteseg.training.data import build_loaders, input_spec
+from oocyteseg.training.data import build_loaders, frame_sizes, input_spec
 from oocyteseg.training.losses import median_frequency_weights
 from oocyteseg.training.module import SegmentationModule
 from oocyteseg.training.precise_bn import PreciseBatchNorm, recalibrate_from_loader
@@ -244,7 +244,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
     labels = config.data.label_set()
     extra = {"config": config.to_dict(), "labelset": labels.name, "classes": list(labels.classes),
              "label_set": labels.to_dict(),
-             **input_spec(config).as_extra(), "encoder_weights": encoder_weights_record(config)}
+             **input_spec(config).as_extra(), "encoder_weights": encoder_weights_record(config),
+             "train_sizes": frame_sizes(train_rows)}
     bn = config.trainer.precise_bn_batches
     _export(last, module, result.last_model_path, {**extra, "step": result.steps, "selected": "last"}, train_dl, bn,
             config.seed)
