@@ -80,6 +80,14 @@ def train_final_model(config: TrainConfig, cv_dir: str | Path, *, resume: bool =
     return FinalModel(run_dir, result.model_path, onnx, card, result.steps)
 
 
+POLICY_TEXT = {
+    "letterbox": "letterbox: scaled to fit input_size keeping the aspect ratio (OpenCV area to shrink, bilinear to "
+                 "enlarge), edges replicated into the border; logits cropped to the image and resized bilinearly "
+                 "back to the frame",
+    "stretch": "stretch: resized to input_size (OpenCV area to shrink, bilinear to enlarge); logits resized "
+               "bilinearly back to the frame"}
+
+
 def write_model_card(config: TrainConfig, rows: pd.DataFrame, cv_table: Path, run_dir: Path, steps: int,
                      seconds: float) -> Path:
     """model_card.md and model_card.json next to the final model."""
@@ -87,8 +95,8 @@ def write_model_card(config: TrainConfig, rows: pd.DataFrame, cv_table: Path, ru
     spec = input_spec(config)
     by_case = rows.groupby("case").size().to_dict()
     info = {"model": config.model.name, "classes": list(labels.classes), "labelset": labels.name,
-            "input_size": list(spec.size), "resize_policy": "resize to input_size (OpenCV area to shrink, bilinear "
-            "to enlarge); logits resized bilinearly back to the frame", "mean": list(spec.mean), "std": list(spec.std),
+            "input_size": list(spec.size), "resize_policy": POLICY_TEXT[spec.resize_policy],
+            "label_set": labels.to_dict(), "mean": list(spec.mean), "std": list(spec.std),
             "training_images_by_case": {str(k): int(v) for k, v in by_case.items()}, "steps": steps,
             "training_seconds": round(seconds), "oocyteseg": __version__, "commit": _commit(),
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -97,7 +105,8 @@ def write_model_card(config: TrainConfig, rows: pd.DataFrame, cv_table: Path, ru
     cases = ", ".join(f"{c}: {n}" for c, n in info["training_images_by_case"].items())
     text = f"""# Model card: {config.model.name} ({labels.name})
 
-- Classes: {", ".join(f"{i} {c}" for i, c in enumerate(labels.classes))}
+- Classes: {", ".join(f"{i} {c}" for i, c in enumerate(labels.classes))}; roles (what the features use):
+  {", ".join(f"{r} = {labels.classes[i]}" for r, i in labels.roles.items()) or "none (area and count per class)"}
 - Input: {spec.size[0]}x{spec.size[1]} (height x width); {info["resize_policy"]}; normalisation mean
   {list(spec.mean)}, std {list(spec.std)}.
 - Trained on every case ({len(by_case)} cases, {len(rows)} images: {cases}) for {steps} steps
