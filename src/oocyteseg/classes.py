@@ -59,12 +59,15 @@ class LabelSet:
         classes: class names in index order.
         colors: one RGB colour per class.
         roles: {role: class index}; None derives them from the class names (`default_roles`).
+        pixel_size_um: the data's calibration (micrometres per pixel of the original frame), if known;
+            measurements then get `_um` / `_um2` columns without `--pixel-size`.
     """
 
     name: str
     classes: tuple[str, ...]
     colors: tuple[tuple[int, int, int], ...]
     roles: dict[str, int] | None = field(default=None, compare=True, hash=False)
+    pixel_size_um: float | None = field(default=None, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
@@ -111,13 +114,14 @@ class LabelSet:
     def to_dict(self) -> dict:
         """JSON-friendly form (what checkpoints, ONNX files and summaries record)."""
         return {"name": self.name, "classes": list(self.classes), "colors": [list(c) for c in self.colors],
-                "roles": dict(self.roles)}
+                "roles": dict(self.roles), "pixel_size_um": self.pixel_size_um}
 
     @classmethod
     def from_dict(cls, data: dict) -> LabelSet:
         """Inverse of `to_dict` (roles missing: derived from the names)."""
         return cls(name=str(data["name"]), classes=tuple(data["classes"]),
-                   colors=tuple(tuple(c) for c in data["colors"]), roles=data.get("roles"))
+                   colors=tuple(tuple(c) for c in data["colors"]), roles=data.get("roles"),
+                   pixel_size_um=data.get("pixel_size_um"))
 
 
 # Shimotsu et al.: oocyte, sERC and needle in ICSI frames.

@@ -121,6 +121,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
         sinks.append(LabelmeSink(out_dir, info, config.labelme_fps))
     sinks += [factory(out_dir, info) for factory in sink_factories]
     labels = predictor.labels
+    pixel_size = config.pixel_size_um if config.pixel_size_um is not None else labels.pixel_size_um
 
     def segment(batch: list[VideoFrame]) -> tuple[list[VideoFrame], list[np.ndarray]]:
         return batch, predictor.predict([f.image for f in batch], batch_size=len(batch))
@@ -128,7 +129,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     def features(item: tuple[list[VideoFrame], list[np.ndarray]]):
         batch, masks = item
         rows = [{"case": name, "video": str(video), "frame_index": f.index, "time_s": round(f.time_s, 6),
-                 **mask_features(m, labels, config.pixel_size_um)} for f, m in zip(batch, masks)]
+                 **mask_features(m, labels, pixel_size)} for f, m in zip(batch, masks)]
         return batch, masks, rows
 
     chunks: list[pd.DataFrame] = []
@@ -167,6 +168,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     warning = size_warning(tuple(shape[:2]), spec) if spec is not None and shape else None
     if warning:
         summary["size_warning"] = warning
+    summary["pixel_size_um"] = pixel_size  # the calibration the _um columns used (None: pixels only)
     write_summary(summary, out_dir)
     return VideoResult(name, video, out_dir, len(table), seconds, summary)
 

@@ -10,6 +10,7 @@ Example (configs/classes-icsi.yaml)::
       - {name: needle, color: [240, 210, 40], aliases: [pipette]}
     draw_order: [oocyte, sERC, needle]   # later classes are painted on top
     roles: {serc: sERC}                  # optional: which class plays which role in the features
+    pixel_size_um: 0.31                  # optional calibration: adds _um / _um2 columns to every measurement
     hole_labels: [hole]                  # a shape with this label cuts a hole in its group (same group_id)
     ignore_labels: []                    # labels skipped on purpose (counted, not errors)
 
@@ -59,6 +60,7 @@ class ClassesFile(BaseModel):
     hole_labels: tuple[str, ...] = ("hole",)
     ignore_labels: tuple[str, ...] = ()
     roles: dict[str, str] = {}
+    pixel_size_um: float | None = Field(None, gt=0)  # calibration: micrometres per pixel of the original frames
 
     @model_validator(mode="after")
     def _consistent(self) -> "ClassesFile":
@@ -134,7 +136,8 @@ class ClassesFile(BaseModel):
 
     def label_set(self) -> LabelSet:
         """The equivalent LabelSet (names, colours and roles)."""
-        return LabelSet(name=self.name, classes=self.names, colors=tuple(self.colors), roles=self.role_indices())
+        return LabelSet(name=self.name, classes=self.names, colors=tuple(self.colors), roles=self.role_indices(),
+                        pixel_size_um=self.pixel_size_um)
 
 
 def _builtin(labels: LabelSet, aliases: dict[str, tuple[str, ...]]) -> ClassesFile:
@@ -169,7 +172,8 @@ def as_classes(labels: "ClassesFile | LabelSet | str | os.PathLike") -> ClassesF
             return builtin
         return ClassesFile(name=labels.name, classes=tuple(ClassSpec(name=n, color=c) for n, c in
                                                           zip(labels.classes, labels.colors)),
-                           roles={r: labels.classes[i] for r, i in labels.roles.items()})
+                           roles={r: labels.classes[i] for r, i in labels.roles.items()},
+                           pixel_size_um=labels.pixel_size_um)
     return load_classes(labels)
 
 

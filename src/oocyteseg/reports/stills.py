@@ -88,6 +88,7 @@ def analyze_images(images: Sequence[tuple[Path, Path | None]], predictor, out: s
         raise OocytesegError(f"--case names the case of one input, but {len(images)} images were found",
                              fix="drop --case and use the IMAGES/<case>/... folder layout")
     labels = predictor.labels
+    pixel_size_um = pixel_size_um if pixel_size_um is not None else labels.pixel_size_um
     outcome = StillsOutcome(out)
     rows: list[tuple[dict, object]] = []
     for n, (path, root) in enumerate(images):
