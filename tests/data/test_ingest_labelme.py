@@ -131,10 +131,9 @@ def test_export_masks_to_labelme_and_back(small_phantom, tmp_path):
     for _, row in table.sample(4, random_state=0).iterrows():
         doc = json.loads((out / row["labelme"]).read_text())
         assert (out / row["labelme"]).with_suffix(".png").is_file() and doc["imagePath"].endswith(".png")
-        labelset = "inclusions" if row["case"].startswith("incl") else "icsi"
-        back = read_labelme_mask(out / row["labelme"], labelset)
-        exact = read_mask(manifest[manifest.image_path.str.endswith(Path(row["labelme"]).stem + ".png")]
-                          .iloc[0]["mask_path"])
+        source = manifest[manifest.mask_path.str.endswith(Path(row["labelme"]).stem + ".png")].iloc[0]
+        back = read_labelme_mask(out / row["labelme"], source["labelset"])  # icsi, inclusions or oocyte-anatomy
+        exact = read_mask(source["mask_path"])
         for c in range(1, int(exact.max()) + 1):
             assert _iou(exact == c, back == c) >= 0.95, (row["labelme"], c)
     # masks folder + images folder, embedded image data

@@ -58,7 +58,7 @@ def test_cli_features_and_compare_on_phantom(phantom, tmp_path, capsys):
     manual = tmp_path / "manual.csv"
     assert main(["features", str(phantom), "--out", str(manual), "--pixel-size", "0.3"]) == 0
     df = pd.read_csv(manual)
-    icsi = df[df["case"].str.startswith("case")]
+    icsi = df[df["labelset"] == "icsi"]
     assert len(icsi) == 6 and icsi["f3"].notna().all() and "qc_jump" in df.columns
     assert (tmp_path / "manual.parquet").is_file()
     # an "automatic" table: the same masks with every needle shortened by 2 px

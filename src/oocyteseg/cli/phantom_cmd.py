@@ -1,4 +1,4 @@
-"""`oocyteseg phantom`: render the procedural data set (videos, masks, LabelMe, close-ups)."""
+"""`oocyteseg phantom`: render the procedural data set (videos, masks, LabelMe, anatomy, close-ups)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ def phantom(
     height: int = typer.Option(480), width: int = typer.Option(640),
     formats: str = typer.Option("mp4,wmv", help="Video containers to write, comma-separated (mp4, wmv, avi, mov)."),
     inclusion_images: int = typer.Option(26, help="256x256 inclusion close-ups (Andreini: 18 train + 8 test)."),
+    anatomy: bool = typer.Option(True, "--anatomy/--no-anatomy",
+                                 help="Also label each still in the oocyte-anatomy label set (zona, PVS, ooplasm, "
+                                      "polar body)."),
     overwrite: bool = typer.Option(False, help="Replace an existing data set in --out."),
 ) -> None:
     """Render a phantom data set with exact masks.
@@ -29,7 +32,7 @@ def phantom(
     """
     cfg = PhantomConfig(cases=cases, seed=seed, seconds=seconds, fps=fps, label_fps=label_fps, height=height,
                         width=width, video_formats=tuple(f for f in formats.split(",") if f),
-                        inclusion_images=inclusion_images)
+                        inclusion_images=inclusion_images, anatomy=anatomy)
     with progress_callback() as update:
         manifest = make_phantom_dataset(out, cfg, overwrite=overwrite, progress=update)
     Console().print(f"phantom data set written: [bold]{manifest}[/] (videos listed in {manifest.parent / 'videos.csv'})")

@@ -56,8 +56,8 @@ def check_dataset(path: str | os.PathLike, classes: ClassesFile | str | os.PathL
     fixed = as_classes(classes) if classes is not None else None
     report = CheckReport(manifest=Path(df.attrs["manifest_path"]), rows=len(df))
     pixels: dict[tuple[str, int], list[int]] = {}
-    seen_file: dict[str, int] = {}
-    seen_pixels: dict[str, tuple[int, str]] = {}
+    seen_file: dict[tuple[str, str], int] = {}  # (labelset, real path) -> row
+    seen_pixels: dict[tuple[str, str], tuple[int, str]] = {}  # (labelset, sha256) -> (row, case)
     known: dict[str, ClassesFile | None] = {}
     for i, row in df.iterrows():
         labels = fixed or known.setdefault(str(row["labelset"]), manifest_classes(df, str(row["labelset"])))
@@ -68,7 +68,8 @@ def check_dataset(path: str | os.PathLike, classes: ClassesFile | str | os.PathL
                                      "the manifest, or pass --classes")
             _check_row(i, row, labels, report, pixels, seen_file, seen_pixels)
         except OocytesegError as exc:
-            report.problems.append(exc)
+            if str(exc) not in {str(p) for p in report.problems}:  # an image shared by two label sets: once
+                report.problems.append(exc)
         if progress:
             progress("rows", i + 1, len(df))
     _summaries(df, report, pixels, fixed, known)
@@ -78,14 +79,16 @@ def check_dataset(path: str | os.PathLike, classes: ClassesFile | str | os.PathL
 def _check_row(i: int, row: pd.Series, labels: ClassesFile, report: CheckReport, pixels: dict,
                seen_file: dict, seen_pixels: dict) -> None:
     image_path = row["image_path"]
-    real = os.path.realpath(image_path)
+    # one image may be annotated in several label sets (the phantom's icsi + oocyte-anatomy rows):
+    # duplicates count within a label set only
+    real = (str(row["labelset"]), os.path.realpath(image_path))
     listed_twice = real in seen_file
     if listed_twice:
         report.problems.append(OocytesegError(f"image listed twice (rows {seen_file[real]} and {i})", image_path,
                                               "remove the duplicate row"))
     seen_file[real] = i
     image = read_image(image_path)
-    digest = _digest(image_path)
+    digest = (str(row["labelset"]), _digest(image_path))
     if digest in seen_pixels and not listed_twice:
         j, other_case = seen_pixels[digest]
         where = "in another case (would leak between train and test)" if other_case != row["case"] else "twice"

@@ -13,10 +13,12 @@ import re
 import numpy as np
 import pandas as pd
 
+from oocyteseg.classes import INCLUSIONS, OOCYTE_ANATOMY
 from oocyteseg.errors import OocytesegError
 
 FEATURES = ("f1", "f2", "f3", "f4")
 UNITS = {"f1": "-", "f2": "-", "f3": "px", "f4": "px"}
+_NOT_ICSI = (INCLUSIONS.name, OOCYTE_ANATOMY.name)  # label sets without f1-f4
 
 
 def relative_error(auto, manual) -> tuple[np.ndarray, int]:
@@ -159,7 +161,8 @@ def _keyed(df: pd.DataFrame, side: str, keys: list[str]) -> pd.DataFrame:
         if col not in df.columns:
             raise OocytesegError(f"{side} features table lacks column {col!r}",
                                  fix="pass tables written by `oocyteseg features` / features_table()")
-    out = df[df["labelset"] != "inclusions"].copy() if "labelset" in df.columns else df.copy()
+    # rows of the other label sets (inclusions, oocyte-anatomy) share cases and frames but have no f1-f4
+    out = df[~df["labelset"].isin(_NOT_ICSI)].copy() if "labelset" in df.columns else df.copy()
     out["case"] = out["case"].astype(str)
     out["video"] = out["video"].fillna("").astype(str) if "video" in out.columns else ""
     fi = out["frame_index"].fillna(-1).astype(int) if "frame_index" in out.columns else pd.Series(-1, index=out.index)

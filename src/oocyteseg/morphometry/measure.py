@@ -2,6 +2,7 @@
 
 - any of the ICSI roles (oocyte, serc, needle): `frame_features` (Shimotsu f1-f4 and extras);
 - the inclusion role: `inclusion_features`;
+- any anatomy role (zona, pvs, ooplasm, polar_body): `anatomy_features` (areas, zona thickness, polar body);
 - classes without a role (a lab's own label set, e.g. background / embryo): area and component count
   per class, `<class>_area` and `<class>_count` (`_um2` with a pixel size).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from oocyteseg.classes import LabelSet, normalise_label
+from oocyteseg.morphometry.anatomy import ANATOMY_ROLES, anatomy_features
 from oocyteseg.morphometry.features import frame_features, inclusion_features
 from oocyteseg.morphometry.shapes import components
 
@@ -47,7 +49,8 @@ def mask_features(mask: np.ndarray, labels: LabelSet, pixel_size_um: float | Non
         parts.append(frame_features(mask, pixel_size_um, labels))
     if labels.role("inclusion") is not None:
         parts.append(inclusion_features(mask, pixel_size_um, labels))
-    parts += _anatomy(mask, labels, pixel_size_um)
+    if any(labels.role(r) is not None for r in ANATOMY_ROLES):
+        parts.append(anatomy_features(mask, labels, pixel_size_um))
     unroled = [i for i in range(1, labels.num_classes) if labels.role_of(i) is None]
     if unroled:
         parts.append(class_features(mask, labels, unroled, pixel_size_um))
@@ -59,11 +62,3 @@ def mask_features(mask: np.ndarray, labels: LabelSet, pixel_size_um: float | Non
     out["reason"] = ";".join(dict.fromkeys(reasons))
     return out
 
-
-def _anatomy(mask: np.ndarray, labels: LabelSet, pixel_size_um: float | None) -> list[dict]:
-    """`anatomy_features` when the label set has an anatomy role (zona, pvs, ooplasm, polar_body)."""
-    if not any(labels.role(r) is not None for r in ("zona", "pvs", "ooplasm", "polar_body")):
-        return []
-    from oocyteseg.morphometry.anatomy import anatomy_features
-
-    return [anatomy_features(mask, labels, pixel_size_um)]

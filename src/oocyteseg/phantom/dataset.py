@@ -1,5 +1,10 @@
 """Write a phantom data set: ICSI videos (MP4 + WMV) with exact per-frame masks, annotated stills
-with LabelMe JSON, 256x256 inclusion close-ups, and a manifest listing every file with its case."""
+with LabelMe JSON, 256x256 inclusion close-ups, and a manifest listing every file with its case.
+
+Each annotated still is labelled twice: in the `icsi` label set (icsi/<case>/masks, frames/*.json)
+and, unless `anatomy` is off, in the `oocyte-anatomy` label set (anatomy/<case>/<stem>_anatomy.png and
+.json); the manifest's `labelset` column tells the rows apart, both point at the same still image.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oocyteseg.classes import ICSI, INCLUSIONS
+from oocyteseg.classes import ICSI, INCLUSIONS, OOCYTE_ANATOMY
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import atomic_path, check_writable, write_json, write_table
 from oocyteseg.io.images import write_image, write_mask
 from oocyteseg.io.labelme import mask_to_labelme
 from oocyteseg.io.video import VideoWriter
 from oocyteseg.phantom.inclusions import render_closeup
-from oocyteseg.phantom.params import sample_case
-from oocyteseg.phantom.render import render_frame
+from oocyteseg.phantom.params import CaseParams, sample_case
+from oocyteseg.phantom.render import anatomy_mask, render_frame
 
 MANIFEST_COLUMNS = ["case", "video", "frame_index", "time_s", "image", "mask", "source", "labelset",
                     "width", "height", "labelme"]
@@ -41,6 +46,7 @@ class PhantomConfig:
     video_formats: tuple[str, ...] = ("mp4", "wmv")
     inclusion_images: int = 26  # Andreini: 18 training + 8 test images
     inclusion_size: int = 256
+    anatomy: bool = True  # also label each still in the oocyte-anatomy label set (cheap: stills only)
 
     def validate(self) -> None:
         if self.cases < 0 or self.inclusion_images < 0:
@@ -68,12 +74,15 @@ def make_phantom_dataset(out: str | os.PathLike, config: PhantomConfig | None = 
     manifest_path = check_writable(out / "manifest.csv", overwrite)
     rows: list[dict] = []
     videos: list[dict] = []
+    cases: list[dict] = []
     n_frames = int(round(cfg.seconds * cfg.fps))
     step = max(1, int(round(cfg.fps / cfg.label_fps)))
     for ci in range(cfg.cases):
         case_id = f"case{ci + 1:02d}"
         params = sample_case(case_seed(cfg.seed, ci), case_id, cfg.height, cfg.width)
         rows += _write_case(out, params, cfg, n_frames, step, videos, overwrite, progress)
+        cases.append({"case": case_id, "polar_body": params.oocyte.polar_body is not None,
+                      "serc": params.serc is not None})
     for i in range(cfg.inclusion_images):
         image, mask, spots = render_closeup(case_seed(cfg.seed + 1_000_003, i), cfg.inclusion_size)
         name = f"incl{i + 1:03d}"
@@ -89,23 +98,32 @@ def make_phantom_dataset(out: str | os.PathLike, config: PhantomConfig | None = 
             progress("inclusions", i + 1, cfg.inclusion_images)
     write_table(pd.DataFrame(videos, columns=["case", "video", "masks", "frames", "fps", "seconds", "width",
                                               "height"]), out / "videos.csv", overwrite=True)
-    write_json(out / "phantom.json", {"config": asdict(cfg), "classes": list(ICSI.classes)}, overwrite=True)
+    write_json(out / "phantom.json", {"config": asdict(cfg), "classes": list(ICSI.classes), "cases": cases},
+               overwrite=True)
     write_table(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), manifest_path, overwrite=True)
     return manifest_path
 
 
-def _write_case(out: Path, params, cfg: PhantomConfig, n_frames: int, step: int, videos: list[dict],
+def _write_case(out: Path, params: CaseParams, cfg: PhantomConfig, n_frames: int, step: int, videos: list[dict],
                 overwrite: bool, progress: Progress | None) -> list[dict]:
     case_id = params.case_id
     case_dir = out / "icsi" / case_id
-    rows = []
+    rows: list[dict] = []
+    anatomy_rows: list[dict] = []
+
+    def still(i: int, image: np.ndarray, mask: np.ndarray) -> None:
+        rows.append(_write_still(out, case_dir, case_id, i, i / cfg.fps, image, mask, overwrite))
+        if cfg.anatomy:
+            labels = anatomy_mask(params, i / max(1, n_frames - 1), duration_s=cfg.seconds, frame_index=i)
+            anatomy_rows.append(_write_anatomy(out, rows[-1], labels, overwrite))
+
     if not cfg.video_formats:  # stills only: render just the annotated frames
         for i in range(0, n_frames, step):
             image, mask = render_frame(params, i / max(1, n_frames - 1), duration_s=cfg.seconds, frame_index=i)
-            rows.append(_write_still(out, case_dir, case_id, i, i / cfg.fps, image, mask, overwrite))
+            still(i, image, mask)
             if progress:
                 progress(case_id, min(i + step, n_frames), n_frames)
-        return rows
+        return rows + anatomy_rows
     masks = np.zeros((n_frames, cfg.height, cfg.width), np.uint8)
     writers = [VideoWriter(case_dir / f"{case_id}.{fmt}", fps=cfg.fps, overwrite=overwrite)
                for fmt in cfg.video_formats]
@@ -119,7 +137,7 @@ def _write_case(out: Path, params, cfg: PhantomConfig, n_frames: int, step: int,
             for w in writers:
                 w.write(image)
             if i % step == 0:
-                rows.append(_write_still(out, case_dir, case_id, i, i / cfg.fps, image, mask, overwrite))
+                still(i, image, mask)
             if progress:
                 progress(case_id, i + 1, n_frames)
     except BaseException as exc:
@@ -135,6 +153,7 @@ def _write_case(out: Path, params, cfg: PhantomConfig, n_frames: int, step: int,
     video_rel = f"icsi/{case_id}/{case_id}.{cfg.video_formats[0]}" if cfg.video_formats else ""
     videos.append({"case": case_id, "video": video_rel, "masks": masks_rel, "frames": n_frames, "fps": cfg.fps,
                    "seconds": cfg.seconds, "width": cfg.width, "height": cfg.height})
+    rows += anatomy_rows
     for row in rows:
         row["video"] = video_rel
     return rows
@@ -153,3 +172,14 @@ def _write_still(out: Path, case_dir: Path, case_id: str, index: int, time_s: fl
     return {"case": case_id, "video": "", "frame_index": index, "time_s": round(time_s, 6),
             "image": str(img_rel), "mask": str(mask_rel), "source": "phantom", "labelset": ICSI.name,
             "width": w, "height": h, "labelme": str(json_rel)}
+
+
+def _write_anatomy(out: Path, icsi_row: dict, mask: np.ndarray, overwrite: bool) -> dict:
+    """Write a still's anatomy mask and LabelMe JSON; returns its manifest row (same image as `icsi_row`)."""
+    image_rel = Path(icsi_row["image"])
+    folder = Path("anatomy") / icsi_row["case"]
+    mask_rel, json_rel = folder / f"{image_rel.stem}_anatomy.png", folder / f"{image_rel.stem}_anatomy.json"
+    write_mask(out / mask_rel, mask, list(OOCYTE_ANATOMY.colors), overwrite)
+    rel_image = os.path.relpath(out / image_rel, (out / json_rel).parent)
+    write_json(out / json_rel, mask_to_labelme(mask, OOCYTE_ANATOMY, Path(rel_image).as_posix()), overwrite)
+    return {**icsi_row, "mask": str(mask_rel), "labelset": OOCYTE_ANATOMY.name, "labelme": str(json_rel)}

@@ -6,6 +6,9 @@ of an optical-path layer (zona ring, oolemma, needle and pipette walls), which g
 bright and one dark flank. Uneven illumination, defocus blur, sensor noise and camera jitter follow.
 The mask is computed from the same geometry, so it is exact: 0 background, 1 oocyte (ooplasm inside
 the oolemma), 2 sERC, 3 needle (drawn on top: oocyte, then sERC, then needle).
+
+`anatomy_mask` gives the same frame in the `oocyte-anatomy` label set (0 background, 1 zona, 2 PVS,
+3 ooplasm, 4 polar body), from the same geometry (`frame_geometry`), for the annotated stills only.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from oocyteseg.classes import OOCYTE_ANATOMY
 from oocyteseg.phantom.params import CaseParams
 
 BACKGROUND, OOCYTE, SERC, NEEDLE = 0, 1, 2, 3
+ZONA, PVS, OOPLASM, POLAR_BODY = (OOCYTE_ANATOMY.role(r) for r in ("zona", "pvs", "ooplasm", "polar_body"))
 
 
 @dataclass(frozen=True)
@@ -126,13 +131,30 @@ def jitter_offset(case: CaseParams, frame_index: int) -> tuple[int, int]:
     return int(round(dx)), int(round(dy))
 
 
-def render_frame(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_index: int = 0,
-                 draw_needle: bool = True, noise: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Render the frame at time fraction u in [0, 1]; returns (RGB uint8 HxWx3, mask uint8 HxW)."""
-    h, w = case.height, case.width
-    o, opt = case.oocyte, case.optics
+@dataclass(frozen=True)
+class Geometry:
+    """Where everything is in one frame (jitter applied): the layer both the image and the masks come from."""
+
+    xs: np.ndarray  # pixel x coordinates (H, W)
+    ys: np.ndarray
+    cx: float  # oocyte centre
+    cy: float
+    rx: np.ndarray  # xs - cx, ys - cy
+    ry: np.ndarray
+    rho: np.ndarray  # distance from the oocyte centre
+    r0: np.ndarray  # undeformed oolemma radius at each pixel's angle
+    r_ool: np.ndarray  # oolemma radius, dented by the needle
+    z_in: np.ndarray  # inner radius of the zona (dented by the needle); outer = z_in + zona
+    state: NeedleState | None
+    tip: tuple[float, float] | None  # needle tip in the jittered frame
+    jitter: tuple[int, int]
+
+
+def frame_geometry(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_index: int = 0) -> Geometry:
+    """Oocyte, oolemma, zona and needle geometry of the frame at time fraction u in [0, 1]."""
+    o = case.oocyte
     jx, jy = jitter_offset(case, frame_index)
-    xs, ys = _grid(h, w)
+    xs, ys = _grid(case.height, case.width)
     cx, cy = o.cx + jx, o.cy + jy
     rx, ry = xs - cx, ys - cy
     rho = np.sqrt(rx * rx + ry * ry)
@@ -148,10 +170,30 @@ def render_frame(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_i
         dent_z = state.zona_dent * np.exp(-dtheta ** 2 / (2 * zsig * zsig))
     else:
         r_ool, dent_z, tip = r0, 0.0, None
-    sd_ool = r_ool - rho  # ~ signed distance to the oolemma, positive inside
+    z_in = r0 + o.pvs - dent_z
+    return Geometry(xs, ys, cx, cy, rx, ry, rho, r0, r_ool, z_in, state, tip, (jx, jy))
+
+
+def polar_body_disk(case: CaseParams, cx: float, cy: float) -> tuple[float, float, float] | None:
+    """Centre (x, y) and radius of the polar body for an oocyte centred at (cx, cy); None without one."""
+    if case.oocyte.polar_body is None:
+        return None
+    ang, rpb = case.oocyte.polar_body
+    dist = float(_radius(case, ang)) + case.oocyte.pvs * 0.5 + rpb * 0.55
+    return cx + dist * math.cos(ang), cy + dist * math.sin(ang), rpb
+
+
+def render_frame(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_index: int = 0,
+                 draw_needle: bool = True, noise: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Render the frame at time fraction u in [0, 1]; returns (RGB uint8 HxWx3, mask uint8 HxW)."""
+    h, w = case.height, case.width
+    o, opt = case.oocyte, case.optics
+    g = frame_geometry(case, u, duration_s=duration_s, frame_index=frame_index)
+    xs, ys, cx, cy, rx, ry, rho = g.xs, g.ys, g.cx, g.cy, g.rx, g.ry, g.rho
+    (jx, jy), state, tip, z_in = g.jitter, g.state, g.tip, g.z_in
+    sd_ool = g.r_ool - rho  # ~ signed distance to the oolemma, positive inside
     ooplasm = sd_ool > 0
     soft_ool = np.clip(sd_ool + 0.5, 0, 1)
-    z_in = r0 + o.pvs - dent_z
     z_t = np.clip((rho - z_in) / o.zona, 0, 1)
     zona_profile = np.where((rho > z_in) & (rho < z_in + o.zona), np.sin(np.pi * z_t).clip(0, 1) ** 0.6, 0.0).astype(np.float32)
 
@@ -178,10 +220,9 @@ def render_frame(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_i
     absorb += soft_ool * (-o.darkness * (0.65 + 0.35 * dome) + grain)
     phase += 28.0 * dome * soft_ool + 10.0 * zona_profile
     absorb += 0.06 * zona_profile
-    if o.polar_body is not None:
-        ang, rpb = o.polar_body
-        dist = float(_radius(case, ang)) + o.pvs * 0.5 + rpb * 0.55
-        px, py = cx + dist * math.cos(ang), cy + dist * math.sin(ang)
+    disk = polar_body_disk(case, cx, cy)
+    if disk is not None:
+        px, py, rpb = disk
         d_pb = np.sqrt((xs - px) ** 2 + (ys - py) ** 2)
         pb = np.sqrt(np.clip(1 - (d_pb / rpb) ** 2, 0, 1))
         phase += 9.0 * pb
@@ -238,3 +279,24 @@ def render_frame(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_i
     mask[serc_mask] = SERC
     mask[needle_mask] = NEEDLE
     return rgb, mask
+
+
+def anatomy_mask(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_index: int = 0) -> np.ndarray:
+    """Exact `oocyte-anatomy` mask (uint8 HxW) of the frame `render_frame` draws with the same arguments.
+
+    Painted in this order, later on top: zona (the ring z_in < rho < z_in + zona, dented where the needle
+    presses), PVS (inside the zona's inner edge), polar body (its whole disk, also where it bulges into
+    the zona), ooplasm (inside the oolemma: exactly the ICSI mask's oocyte + sERC + the needle's part
+    inside the oolemma). The needle and the holding pipette are not in this label set: under them each
+    pixel gets the anatomy it covers, as an annotator outlining the anatomy would draw it.
+    """
+    g = frame_geometry(case, u, duration_s=duration_s, frame_index=frame_index)
+    mask = np.zeros((case.height, case.width), np.uint8)
+    mask[g.rho < g.z_in + case.oocyte.zona] = ZONA
+    mask[g.rho <= g.z_in] = PVS
+    disk = polar_body_disk(case, g.cx, g.cy)
+    if disk is not None:
+        px, py, rpb = disk
+        mask[(g.xs - px) ** 2 + (g.ys - py) ** 2 < rpb * rpb] = POLAR_BODY
+    mask[g.r_ool - g.rho > 0] = OOPLASM
+    return mask

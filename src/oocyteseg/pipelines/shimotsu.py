@@ -134,7 +134,7 @@ def make_phantom_study(out: Path, s: ShimotsuSettings, progress: Progress | None
         seconds = n_images / s.fps  # one still per 1/fps seconds, as the frames step samples them
         cfg = PhantomConfig(cases=1, seed=s.seed * 1000 + i, seconds=seconds, fps=s.video_fps, label_fps=s.fps,
                             video_formats=("wmv",), inclusion_images=0, height=s.frame_size[0],
-                            width=s.frame_size[1])
+                            width=s.frame_size[1], anatomy=False)  # only the video and mask stack are used
         manifest = make_phantom_dataset(stacks / case, cfg, overwrite=True)
         rendered = manifest.parent / "icsi" / "case01"
         os.replace(rendered / "case01_masks.npz", stacks / case / "masks.npz")
