@@ -112,3 +112,37 @@ def test_training_refuses_classes_that_disagree_with_the_data(lab, tmp_path, cap
                                    "model": {"name": "unet_small_tiny"}, "optim": {"max_steps": 1}}))
     assert main(["train", "--config", str(cfg), "--out", str(tmp_path / "run2"), "--no-progress"]) == 2
     assert "unknown label set 'no-such-set'; valid: icsi, inclusions, oocyte-anatomy" in capsys.readouterr().err
+
+
+def test_anatomy_label_set_from_the_phantom_to_report(tmp_path):
+    """The phantom's 5-class oocyte-anatomy set: cv (tiny) -> final model -> analyze a video -> report."""
+    from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
+
+    phantom = tmp_path / "phantom"
+    make_phantom_dataset(phantom, PhantomConfig(cases=3, seconds=1, fps=4, label_fps=2, height=96, width=128,
+                                                video_formats=("mp4",), inclusion_images=0))
+    config = {"data": {"manifests": [str(phantom / "manifest.csv")], "classes": "oocyte-anatomy", "size": [48, 64]},
+              "model": {"name": "unet_small_tiny"},
+              "optim": {"name": "adamw", "lr": 3e-3, "batch_size": 2, "max_steps": 2, "scheduler": "cosine"},
+              "loss": {"name": "ce+dice"}, "augment": "andreini",
+              "trainer": {"accelerator": "cpu", "devices": 1, "val_every_n_steps": 1, "log_every_n_steps": 1,
+                          "checkpoint_every_n_steps": 1}}
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    cv = tmp_path / "cv"
+    assert main(["cv", "--config", str(cfg), "--folds", "leave-one-case-out", "--out", str(cv), "--no-progress",
+                 "--final"]) == 0
+    table = pd.read_csv(cv / "per_case_iou.csv")
+    assert list(table.columns) == ["case", "zona", "PVS", "ooplasm", "polar body", "Average"]
+    video = sorted(phantom.rglob("*.mp4"))[0]
+    out = tmp_path / "analysis"
+    assert main(["analyze", str(video), "--model", str(cv / "final" / "model.onnx"), "--out", str(out),
+                 "--case", "case01"]) == 0
+    frames = pd.read_csv(next(out.rglob("features.csv")))
+    assert {"zona_area", "ooplasm_area", "zona_thickness_mean", "polar_body_present"} <= set(frames.columns)
+    assert "f1" not in frames.columns and len(frames) == 4
+    assert main(["report", str(out)]) == 0
+    html = (out / "report.html").read_text()
+    assert "zona" in html
+    # the video's exact masks are ICSI masks: never scored against an anatomy model's predictions
+    assert "Not scored" in html and "Segmentation against ground truth" not in html

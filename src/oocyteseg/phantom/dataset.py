@@ -149,7 +149,7 @@ def _write_case(out: Path, params: CaseParams, cfg: PhantomConfig, n_frames: int
     masks_rel = f"icsi/{case_id}/{case_id}_masks.npz"
     with atomic_path(out / masks_rel, overwrite) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, masks=masks)
+            np.savez_compressed(fh, masks=masks, classes=np.array(ICSI.classes))
     video_rel = f"icsi/{case_id}/{case_id}.{cfg.video_formats[0]}" if cfg.video_formats else ""
     videos.append({"case": case_id, "video": video_rel, "masks": masks_rel, "frames": n_frames, "fps": cfg.fps,
                    "seconds": cfg.seconds, "width": cfg.width, "height": cfg.height})

@@ -29,7 +29,7 @@ from oocyteseg.morphometry.compare import compare
 from oocyteseg.reports import figures
 from oocyteseg.reports.html import esc, jpeg_img, page, png_img, table_html
 from oocyteseg.reports.overlay_video import OVERLAY_FILE
-from oocyteseg.reports.truth import find_truth, iou_table, score_case
+from oocyteseg.reports.truth import find_truth, iou_table, score_case, truth_classes
 
 FEATURES = ("f1", "f2", "f3", "f4")
 
@@ -159,7 +159,7 @@ def _truth_sections(cases: list[CaseData]) -> str:
     manual = pd.concat([c.truth_features for c in scored if c.truth_features is not None and len(c.truth_features)],
                        ignore_index=True) if any(c.truth_features is not None and len(c.truth_features)
                                                  for c in scored) else pd.DataFrame()
-    if len(manual):
+    if len(manual) and "f1" in auto.columns and "f1" in manual.columns:
         _, per_case = compare(auto, manual)
         out += ["<h2>Features against ground truth: relative error [%] (Table 3 form)</h2>",
                 f'<p class="note">Relative error |A - M| / M x 100 of features of the predicted (A) and true (M) '
@@ -211,10 +211,16 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
         raise OocytesegError("no finished video analysis (done.json) or learning_curve.csv in the folder", run_dir,
                              "run `oocyteseg analyze ... --out` into it first")
     truth_path = Path(truth) if truth else None
+    mismatched: list[str] = []
     for c in cases:
         c.truth = find_truth(Path(c.summary.get("video", "")), c.case, truth_path)
+        labels = labels_from_extra(c.summary.get("model"))
+        recorded = truth_classes(c.truth) if c.truth is not None else None
+        if recorded is not None and recorded != list(labels.classes):
+            mismatched.append(f"{c.name}: ground truth {c.truth.name} has classes {recorded}, the model predicts "
+                              f"{list(labels.classes)}")
+            c.truth = None
         if c.truth is not None:
-            labels = labels_from_extra(c.summary.get("model"))
             video = str(c.table["video"].iat[0]) if "video" in c.table and len(c.table) else ""
             c.confusion, c.truth_features, c.truth_frames = score_case(c.folder / "masks", c.truth, labels, c.case,
                                                                        video=video)
@@ -227,6 +233,7 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
                 "(px), as in Shimotsu et al.</p>" if shimotsu else
                 '<p class="note">Areas in px of the original frame (see docs/features.md).</p>')
         body += ["<h2>Videos</h2>", table_html(_overview(cases), 2), _truth_sections(cases),
+                 *(f'<p class="note">Not scored: {esc(m)}.</p>' for m in mismatched),
                  "<h2>Features per video (AVG and SD over analysed frames)</h2>", note,
                  table_html(_feature_stats(cases), 3)]
         for c in cases:

@@ -46,6 +46,16 @@ def load_truth(path: Path) -> np.ndarray:
                              "pass an .npz with an array 'masks' of shape (frames, H, W)") from exc
 
 
+def truth_classes(path: Path) -> list[str] | None:
+    """The class names a ground-truth npz records (key `classes`), or None when it records none."""
+    try:
+        with np.load(path) as z:
+            return [str(c) for c in z["classes"]] if "classes" in z.files else None
+    except (OSError, ValueError) as exc:
+        raise OocytesegError(f"unreadable ground-truth masks ({type(exc).__name__})", path,
+                             "pass an .npz with an array 'masks' of shape (frames, H, W)") from exc
+
+
 def score_case(mask_dir: Path, truth_path: Path, labels: LabelSet, case: str,
                feature_fps: float = 1.0, video: str = "") -> tuple[np.ndarray, pd.DataFrame, int]:
     """Confusion matrix over all analysed frames, features of the true masks sampled at `feature_fps`
