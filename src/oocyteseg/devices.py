@@ -37,3 +37,14 @@ def onnx_providers(device: str | torch.device | None = "auto") -> list[str]:
     if dev.type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
+
+
+def trainer_overrides(device: str | None) -> list[str]:
+    """Config overrides (`--set` form) that make Lightning train on `device`; None keeps the config's own
+    `trainer.accelerator` / `trainer.devices`. "cuda:N" trains on GPU N alone."""
+    if device is None:
+        return []
+    dev = resolve_device(device)
+    if dev.type == "cpu":
+        return ["trainer.accelerator=cpu", "trainer.devices=1"]
+    return ["trainer.accelerator=gpu", f"trainer.devices={dev.index if dev.index is not None else 0},"]

@@ -9,6 +9,8 @@ from rich.console import Console
 
 from oocyteseg.cli.progress import progress_callback
 
+DEVICE_HELP = ("Where to train: auto (CUDA when present, else cpu), cpu, cuda or cuda:N; default: the config's "
+               "trainer.accelerator.")
 SET_HELP = "Override a config key, e.g. --set optim.lr=1e-3 --set data.size=[240,320] (repeatable)."
 
 
@@ -19,15 +21,17 @@ def train_command(
     resume: bool = typer.Option(False, help="Continue the run in --out from its last checkpoint."),
     overwrite: bool = typer.Option(False, help="Replace an existing run in --out."),
     progress: bool = typer.Option(True, help="Show the progress bar."),
+    device: str = typer.Option(None, help=DEVICE_HELP),
 ) -> None:
     """Train a segmentation model (Lightning: CPU, GPU, or DDP via torchrun / SLURM).
 
     Example: oocyteseg train --config configs/fast-cpu.yaml --set optim.max_steps=300 --out runs/fast
     """
+    from oocyteseg.devices import trainer_overrides
     from oocyteseg.training.config import load_config
     from oocyteseg.training.engine import train
 
-    cfg = load_config(config, overrides)
+    cfg = load_config(config, [*(overrides or []), *trainer_overrides(device)])
     out = out or Path("runs/train") / config.stem
     result = train(cfg, out, overwrite=overwrite, resume=resume, progress=progress)
     if result.rank != 0:  # DDP: one summary, from the process that wrote the outputs
@@ -45,7 +49,7 @@ def cv_command(
     overrides: list[str] = typer.Option(None, "--set", help=SET_HELP),
     resume: bool = typer.Option(False, help="Continue an interrupted fold from its last checkpoint."),
     overwrite: bool = typer.Option(False, help="Draw new splits and retrain every fold."),
-    device: str = typer.Option("auto", help="Device of the test evaluation (auto: CUDA when present, else cpu)."),
+    device: str = typer.Option(None, help=DEVICE_HELP + " The test evaluation runs there too (default: auto)."),
     final: bool = typer.Option(False, "--final", help="Then train the model to deploy on every case with the same "
                                "recipe: DIR/final/ with model.pt, model.onnx and model_card.md."),
     progress: bool = typer.Option(True, help="Show the progress bars."),
@@ -56,11 +60,13 @@ def cv_command(
 
     Example: oocyteseg cv --config configs/fast-cpu.yaml --folds leave-one-case-out --out runs/cv-fast --final
     """
+    from oocyteseg.devices import trainer_overrides
     from oocyteseg.evaluation.crossval import cross_validate
     from oocyteseg.training.config import load_config
 
-    cfg = load_config(config, overrides)
-    result = cross_validate(cfg, folds, out, resume=resume, overwrite=overwrite, progress=progress, device=device)
+    cfg = load_config(config, [*(overrides or []), *trainer_overrides(device)])
+    result = cross_validate(cfg, folds, out, resume=resume, overwrite=overwrite, progress=progress,
+                            device=device or "auto")
     if result.rank != 0:
         return
     console = Console()
