@@ -39,6 +39,22 @@ def _scene(rng: np.random.Generator, h: int, w: int) -> tuple[np.ndarray, np.nda
     return image, mask
 
 
+def _cv_with_final_model(tmp_path, manifest, classes: str, size: list[int]):
+    """`oocyteseg cv ... --final` of a tiny model (2 steps per fold) on `manifest`; returns the CV folder."""
+    config = {"data": {"manifests": [str(manifest)], "classes": classes, "size": size},
+              "model": {"name": "unet_small_tiny"},
+              "optim": {"name": "adamw", "lr": 3e-3, "batch_size": 2, "max_steps": 2, "scheduler": "cosine"},
+              "loss": {"name": "ce+dice"}, "augment": "andreini",
+              "trainer": {"accelerator": "cpu", "devices": 1, "val_every_n_steps": 1, "log_every_n_steps": 1,
+                          "checkpoint_every_n_steps": 1}}
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    cv = tmp_path / "cv"
+    assert main(["cv", "--config", str(cfg), "--folds", "leave-one-case-out", "--out", str(cv), "--no-progress",
+                 "--final"]) == 0
+    return cv
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
@@ -60,17 +76,7 @@ def test_own_label_set_from_ingestion_to_report(lab, tmp_path, capsys):
     assert main(["dataset", "folder", str(lab / "images"), str(lab / "masks"), "--classes",
                  str(lab / "classes.yaml"), "--out", str(data)]) == 0
     assert (data / "classes.yaml").is_file()  # the masks' classes travel with them
-    config = {"data": {"manifests": [str(data / "manifest.csv")], "classes": "embryo", "size": [96, 64]},
-              "model": {"name": "unet_small_tiny"},
-              "optim": {"name": "adamw", "lr": 3e-3, "batch_size": 2, "max_steps": 2, "scheduler": "cosine"},
-              "loss": {"name": "ce+dice"}, "augment": "andreini",
-              "trainer": {"accelerator": "cpu", "devices": 1, "val_every_n_steps": 1, "log_every_n_steps": 1,
-                          "checkpoint_every_n_steps": 1}}
-    cfg = tmp_path / "cfg.yaml"
-    cfg.write_text(yaml.safe_dump(config))
-    cv = tmp_path / "cv"
-    assert main(["cv", "--config", str(cfg), "--folds", "leave-one-case-out", "--out", str(cv), "--no-progress",
-                 "--final"]) == 0
+    cv = _cv_with_final_model(tmp_path, data / "manifest.csv", "embryo", [96, 64])
     table = pd.read_csv(cv / "per_case_iou.csv")
     assert list(table.columns) == ["case", "embryo", "Average"] and table["case"].tolist()[:3] == ["c1", "c2", "c3"]
     card = json.loads((cv / "final" / "model_card.json").read_text())
@@ -121,17 +127,7 @@ def test_anatomy_label_set_from_the_phantom_to_report(tmp_path):
     phantom = tmp_path / "phantom"
     make_phantom_dataset(phantom, PhantomConfig(cases=3, seconds=1, fps=4, label_fps=2, height=96, width=128,
                                                 video_formats=("mp4",), inclusion_images=0))
-    config = {"data": {"manifests": [str(phantom / "manifest.csv")], "classes": "oocyte-anatomy", "size": [48, 64]},
-              "model": {"name": "unet_small_tiny"},
-              "optim": {"name": "adamw", "lr": 3e-3, "batch_size": 2, "max_steps": 2, "scheduler": "cosine"},
-              "loss": {"name": "ce+dice"}, "augment": "andreini",
-              "trainer": {"accelerator": "cpu", "devices": 1, "val_every_n_steps": 1, "log_every_n_steps": 1,
-                          "checkpoint_every_n_steps": 1}}
-    cfg = tmp_path / "cfg.yaml"
-    cfg.write_text(yaml.safe_dump(config))
-    cv = tmp_path / "cv"
-    assert main(["cv", "--config", str(cfg), "--folds", "leave-one-case-out", "--out", str(cv), "--no-progress",
-                 "--final"]) == 0
+    cv = _cv_with_final_model(tmp_path, phantom / "manifest.csv", "oocyte-anatomy", [48, 64])
     table = pd.read_csv(cv / "per_case_iou.csv")
     assert list(table.columns) == ["case", "zona", "PVS", "ooplasm", "polar body", "Average"]
     video = sorted(phantom.rglob("*.mp4"))[0]
