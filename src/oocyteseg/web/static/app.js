@@ -210,20 +210,22 @@ function buildViewer(job, frames) {
   // plots
   const plots = $("#plots");
   plots.replaceChildren();
-  const series = [["f1", "f1 circularity of sERC", "#6a1b9a"], ["f2", "f2 sERC / oocyte area", "#2e7d32"],
-                  ["f3", "f3 oocyte x − tip x (px)", "#1565c0"], ["f4", "f4 oocyte y − tip y (px)", "#ef6c00"]];
+  const series = headlineSeries(frames.columns);
   state.plots = series.map(([c, title, color]) =>
     timePlot(plots, {title, t, series: [{name: c, y: column(frames, c), color}], flagged, onPick: pick}));
-  const tipX = column(frames, "tip_x"), tipY = column(frames, "tip_y");
-  state.plots.push(timePlot(plots, {title: "needle tip position (px)", t, flagged, onPick: pick,
-    series: [{name: "tip x", y: tipX, color: "#00838f"}, {name: "tip y", y: tipY, color: "#ad1457"},
-             ...(frames.columns.includes("tip_x_smooth") ? [
-               {name: "x smoothed", y: column(frames, "tip_x_smooth"), color: "#80cbc4"},
-               {name: "y smoothed", y: column(frames, "tip_y_smooth"), color: "#f48fb1"}] : [])]}));
   const traj = $("#trajectory");
   traj.replaceChildren();
-  state.traj = trajectoryPlot(traj, {x: tipX, y: tipY, flagged, onPick: pick,
-    width: s.width || 640, height: s.height || 480});
+  state.traj = null;
+  if (frames.columns.includes("tip_x")) {  // a label set with a needle role
+    const tipX = column(frames, "tip_x"), tipY = column(frames, "tip_y");
+    state.plots.push(timePlot(plots, {title: "needle tip position (px)", t, flagged, onPick: pick,
+      series: [{name: "tip x", y: tipX, color: "#00838f"}, {name: "tip y", y: tipY, color: "#ad1457"},
+               ...(frames.columns.includes("tip_x_smooth") ? [
+                 {name: "x smoothed", y: column(frames, "tip_x_smooth"), color: "#80cbc4"},
+                 {name: "y smoothed", y: column(frames, "tip_y_smooth"), color: "#f48fb1"}] : [])]}));
+    state.traj = trajectoryPlot(traj, {x: tipX, y: tipY, flagged, onPick: pick,
+      width: s.width || 640, height: s.height || 480});
+  }
 
   // downloads
   const dl = $("#downloads");
@@ -250,6 +252,19 @@ function buildViewer(job, frames) {
   highlight(0);
 }
 
+const SHIMOTSU = [["f1", "f1 circularity of sERC", "#6a1b9a"], ["f2", "f2 sERC / oocyte area", "#2e7d32"],
+                  ["f3", "f3 oocyte x − tip x (px)", "#1565c0"], ["f4", "f4 oocyte y − tip y (px)", "#ef6c00"]];
+const PALETTE = ["#6a1b9a", "#2e7d32", "#1565c0", "#ef6c00"];
+
+// The curves a label set leads with: f1-f4 when the model has the ICSI roles, else its own areas
+// (the same rule as the HTML report's, oocyteseg.morphometry.measure.headline_columns).
+function headlineSeries(columns) {
+  const shimotsu = SHIMOTSU.filter(([c]) => columns.includes(c));
+  if (shimotsu.length) return shimotsu;
+  return columns.filter(c => c.endsWith("_area") || c.endsWith("_thickness_mean")).slice(0, 4)
+    .map((c, k) => [c, `${c.replace(/_/g, " ")} (px)`, PALETTE[k]]);
+}
+
 function frameAt(time) {
   return Math.min(Math.max(Math.floor(time * state.frames.fps + 1e-6), 0), state.frames.n - 1);
 }
@@ -257,8 +272,8 @@ function frameAt(time) {
 const TABLE_ALL = 3000, TABLE_WINDOW = 400;  // long videos: only rows around the current frame are in the DOM
 
 function buildTable(frames, flagged, pick) {
-  const wanted = ["frame_index", "time_s", "f1", "f2", "f3", "f4", "tip_x", "tip_y", "oocyte_area", "serc_area",
-                  "penetration_depth", "qc", "reason"];
+  const wanted = ["frame_index", "time_s", ...headlineSeries(frames.columns).map(([c]) => c), "tip_x", "tip_y",
+                  "oocyte_area", "serc_area", "penetration_depth", "qc", "reason"];
   const cols = wanted.filter(c => frames.columns.includes(c));
   const head = document.createElement("tr");
   for (const c of cols) { const th = document.createElement("th"); th.textContent = c; head.appendChild(th); }
