@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from oocyteseg.data.preprocess import InputSpec, resize_mask
+from oocyteseg.data.preprocess import InputSpec
 from oocyteseg.io.images import read_image, read_mask
 from oocyteseg.models import create_model, make_model_config, save_checkpoint
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
@@ -50,8 +50,8 @@ def fitted_model(tmp_path_factory, phantom_dir) -> Path:
     torch.manual_seed(0)
     manifest = pd.read_csv(phantom_dir / "manifest.csv")
     manifest = manifest[manifest.labelset == "icsi"]  # not the oocyte-anatomy rows of the same stills
-    spec = InputSpec(SIZE)
-    pairs = [(spec.resize(read_image(phantom_dir / r.image)), resize_mask(read_mask(phantom_dir / r.mask), SIZE))
+    spec = InputSpec(SIZE, resize_policy="stretch")  # the checkpoint records no policy: it predicts stretched
+    pairs = [(spec.resize(read_image(phantom_dir / r.image)), spec.resize_mask(read_mask(phantom_dir / r.mask)))
              for r in manifest.itertuples()]
     x = torch.stack([spec.tensor(im) for im, _ in pairs])
     y = torch.stack([torch.from_numpy(np.asarray(m)).long() for _, m in pairs])
