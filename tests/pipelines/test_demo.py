@@ -2,7 +2,9 @@
 
 import json
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from oocyteseg.cli.main import main
 
@@ -16,11 +18,17 @@ def test_demo_cli_tiny(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "held-out mean IoU" in printed and str(out / "summary.md") in printed.replace("\n", "")
     summary = (out / "summary.md").read_text()
-    assert "Held-out case **case02**" in summary and "f_1" in summary or "f1" in summary
+    assert "Held-out case **case02**" in summary and "| f1 [%] |" in summary
     assert "Needle tip (predicted vs true mask" in summary
     metrics = pd.read_csv(out / "metrics.csv")
     assert list(metrics["class"]) == ["background", "oocyte", "sERC", "needle", "all"]
-    assert metrics["iou"].between(0, 1).all() or metrics["iou"].isna().any()
+    m = metrics.set_index("class")
+    assert m.loc[["background", "oocyte"], "iou"].between(0, 1).all()  # in every frame: always defined
+    foreground = m.loc[["oocyte", "sERC", "needle"], "iou"]
+    assert m.loc["all", "iou"] == pytest.approx(foreground.mean(skipna=True))  # the mean over oocyte/sERC/needle
+    defined = m["iou"].notna() & (m.index != "all")  # per class: Dice = 2 IoU / (1 + IoU)
+    assert np.allclose(m.loc[defined, "dice"], 2 * m.loc[defined, "iou"] / (1 + m.loc[defined, "iou"]))
+    assert m.loc[["background", "oocyte", "sERC", "needle"], "pixels_true"].sum() == m.loc["all", "pixels_true"] > 0
     info = json.loads((out / "demo.json").read_text())
     assert info["held_out_case"] == "case02" and 0 <= info["pixel_accuracy"] <= 1
     feats = pd.read_csv(out / "features_true.csv")
