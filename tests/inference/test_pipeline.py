@@ -16,17 +16,24 @@ def test_results_in_order_through_all_stages():
 
 
 def test_stages_run_in_other_threads_concurrently():
+    """Overlap shown by events, not by wall-clock time: the second stage holds item 0 until the first stage
+    has started item 1, which only a pipeline whose stages run side by side can do."""
     names = set()
+    first_took_next = threading.Event()
 
-    def slow(x):
+    def first(x):
         names.add(threading.current_thread().name)
-        time.sleep(0.01)
+        if x == 1:
+            first_took_next.set()
         return x
 
-    t = time.perf_counter()
-    assert list(pipelined(range(20), [slow, slow], maxsize=2)) == list(range(20))
-    # two 10 ms stages overlapped: ~0.2 s rather than 0.4 s in sequence
-    assert time.perf_counter() - t < 0.36
+    def second(x):
+        names.add(threading.current_thread().name)
+        if x == 0 and not first_took_next.wait(10):
+            raise AssertionError("stage 1 did not start item 1 while stage 2 held item 0: no overlap")
+        return x
+
+    assert list(pipelined(range(20), [first, second], maxsize=2)) == list(range(20))
     assert threading.current_thread().name not in names and len(names) == 2
 
 
