@@ -31,6 +31,25 @@ def analysed(tiny_phantom, tiny_checkpoint, tmp_path_factory):
     return out
 
 
+def test_masks_and_features_are_the_predictors(analysed, tiny_phantom, tiny_checkpoint):
+    """What analyze stores is what the model predicts on the decoded frames, and the table measures it
+    (an all-zero or a shuffled predictor fails here)."""
+    from oocyteseg.inference.predictor import TorchPredictor
+    from oocyteseg.morphometry.measure import mask_features
+
+    case = analysed / "case01" / "case01"
+    masks = np.concatenate([np.load(p)["masks"] for p in sorted((case / "masks").glob("chunk_*.npz"))])
+    frames = [f.image for f in iter_frames(tiny_phantom / "icsi" / "case01" / "case01.mp4")]
+    expected = TorchPredictor.from_checkpoint(tiny_checkpoint, device="cpu").predict(frames)
+    assert masks.any()  # the untrained tiny model predicts foreground, so an all-zero writer would fail
+    assert all(np.array_equal(m, e) for m, e in zip(masks, expected)) and len(masks) == len(expected)
+    table = pd.read_parquet(case / "features.parquet")
+    for i in (0, FRAMES - 1):
+        f = mask_features(expected[i], ICSI)
+        for col in ("oocyte_area", "serc_area_total", "needle_components"):
+            assert table[col].iat[i] == pytest.approx(f[col], nan_ok=True), col
+
+
 def test_every_output_is_written(analysed):
     case = analysed / "case01" / "case01"  # OUT/<case>/<video stem>/
     for name in ("analysis.json", "done.json", "features.csv", "features.parquet", "overlay.mp4",
