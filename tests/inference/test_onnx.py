@@ -39,6 +39,30 @@ def test_onnx_argmax_agrees_with_torch(tiny_phantom, tmp_path, name):
     assert onnx_masks[0].shape == images[0].shape[:2] and onnx_masks[0].dtype == np.uint8
     agree = np.mean([np.mean(a == b) for a, b in zip(torch_masks, onnx_masks)])
     assert agree >= 0.999, f"{name}: ONNX and torch agree on {agree:.5f} of pixels"
+    # and both agree with a reference written out here, independent of the shared preprocessing module:
+    # OpenCV area resize, ImageNet normalisation by broadcasting, torch bilinear upsampling of the logits
+    reference = _reference_labels(ckpt, images, (48, 64))
+    agree = np.mean([np.mean(a == b) for a, b in zip(reference, onnx_masks)])
+    assert agree >= 0.999, f"{name}: ONNX and the hand-written reference agree on {agree:.5f} of pixels"
+
+
+def _reference_labels(ckpt, images, size):
+    import cv2
+    import torch
+    import torch.nn.functional as F
+
+    from oocyteseg.models import load_checkpoint
+
+    model = load_checkpoint(ckpt)[0].eval()
+    mean, std = np.array([0.485, 0.456, 0.406], np.float32), np.array([0.229, 0.224, 0.225], np.float32)
+    out = []
+    for im in images:
+        small = cv2.resize(im, (size[1], size[0]), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        x = torch.from_numpy(((small - mean) / std).transpose(2, 0, 1).copy())[None]
+        with torch.no_grad():
+            logits = F.interpolate(model(x), size=im.shape[:2], mode="bilinear", align_corners=False)
+        out.append(logits[0].argmax(0).numpy().astype(np.uint8))
+    return out
 
 
 def test_logit_upsampling_matches_torch_bilinear():
