@@ -119,3 +119,15 @@ def test_a_folder_of_the_old_layout_is_not_mixed_with_case_folders(tmp_path):
     (old / "done.json").write_text("{}")
     with pytest.raises(OocytesegError, match="before output folders were OUT/<case>/<video>"):
         batch.job_state(old / "case01", Path("/videos/case01/case01.mp4"))
+
+
+def test_analyze_finds_every_video_suffix_that_frames_reads(tmp_path):
+    """One suffix list for `frames` and `analyze`: an .asf recording (WMV's container) is found too."""
+    from oocyteseg.inference.batch import find_video_files
+    from oocyteseg.io.video import VIDEO_SUFFIXES
+
+    for suffix in VIDEO_SUFFIXES:
+        (tmp_path / "case01" / f"rec{suffix}").parent.mkdir(exist_ok=True)
+        (tmp_path / "case01" / f"rec{suffix}").write_bytes(b"")
+    found = {p.suffix for p, _ in find_video_files([tmp_path])}
+    assert found == set(VIDEO_SUFFIXES) and ".asf" in found

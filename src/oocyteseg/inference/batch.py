@@ -23,12 +23,12 @@ from typing import Any
 from oocyteseg.data.ingest_common import case_from_layout, safe_name
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_json, write_table
+from oocyteseg.io.video import VIDEO_SUFFIXES  # one suffix list for `frames` and `analyze` (.asf included)
 from oocyteseg.inference.memory import limit_allocator_growth
 from oocyteseg.inference.sinks import SinkFactory
 from oocyteseg.inference.summary import RUN_SUMMARY_FILE, run_summary_table
 from oocyteseg.inference.video_analysis import AnalyzeConfig, VideoResult, analyze_video, probe_video
 
-VIDEO_SUFFIXES = (".mp4", ".wmv", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg")
 STARTED_FILE = "analysis.json"
 DONE_FILE = "done.json"
 
