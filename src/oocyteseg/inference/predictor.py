@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from oocyteseg.classes import ICSI, LabelSet, labels_from_extra
 from oocyteseg.data.preprocess import InputSpec, predict_labels, torch_runner
@@ -56,16 +55,6 @@ class TorchPredictor:
         """Load a portable checkpoint; the input size defaults to the one recorded at training time."""
         model, _, extra = load_checkpoint(Path(path), map_location="cpu")
         return cls(model, InputSpec.from_extra(extra, size), device, labels_from_extra(extra))
-
-    @torch.inference_mode()
-    def predict_logits(self, images: Sequence[np.ndarray]) -> torch.Tensor:
-        """Logits (N, C, H, W) at the size of the input images (all images must share one size)."""
-        h, w = images[0].shape[:2]
-        logits = self.model(torch.from_numpy(self.spec.batch(images)).to(self.device))
-        logits = logits[(..., *self.spec.valid_region((h, w), tuple(logits.shape[-2:])))]
-        if logits.shape[-2:] != (h, w):
-            logits = F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False)
-        return logits
 
     def predict(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
         """Index masks (uint8, H x W) for a list of RGB uint8 images (each keeps its own size)."""

@@ -244,7 +244,7 @@ def run_model(model: str, manifest: Path, out: Path, s: ShimotsuSettings, *, res
                         progress=show_training_progress)
     table2 = cv.table
     rows = load_manifest(manifest, "icsi")
-    rows = rows[rows["mask_path"].notna()].reset_index(drop=True)
+    rows = rows[rows["mask_path"] != ""].reset_index(drop=True)  # load_manifest writes "" for no mask
     preds = fold_predictions(out / "cv", rows)
     meta = [{"case": r.case, "video": r.video, "frame_index": int(r.frame_index), "time_s": r.time_s,
              "labelset": "icsi"} for r in rows.itertuples(index=False)]
