@@ -101,6 +101,8 @@ class LabelSet:
 
         An unknown role name raises KeyError listing the valid roles.
         """
+        if role in self.roles:  # the per-frame path asks by canonical name: no normalisation needed
+            return self.roles[role]
         return self.roles.get(check_role(role))
 
     def has_roles(self, *roles: str) -> bool:
