@@ -57,6 +57,7 @@ class TrainConfig(StrictModel):
     seed: int = 0
     sample_every: PositiveInt = 200
     checkpoint_every: PositiveInt = 200
+    accelerator: Literal["cpu", "gpu", "auto"] = "cpu"  # Lightning's device choice; cpu keeps runs comparable
 
 
 class GanConfig(StrictModel):
