@@ -32,14 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from oocyteseg.classes import ICSI  # noqa: E402
 from oocyteseg.data.manifest import load_manifest  # noqa: E402
-from oocyteseg.evaluation.metrics import confusion_matrix  # noqa: E402
+from oocyteseg.evaluation.metrics import confusion_matrix, summarize  # noqa: E402
 from oocyteseg.inference import export_checkpoint_onnx, load_predictor  # noqa: E402
 from oocyteseg.io.atomic import write_json  # noqa: E402
 from oocyteseg.io.images import read_image, read_mask  # noqa: E402
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset  # noqa: E402
 from oocyteseg.training.config import load_config, with_updates  # noqa: E402
 from oocyteseg.training.engine import train  # noqa: E402
-from oocyteseg.training.metrics import summarize  # noqa: E402
 
 # Model options of the recipe per model (the fast preset's small U-Net has 8 base channels).
 KWARGS = {"unet_small": {"base_channels": 8}}

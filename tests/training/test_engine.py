@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 import torch
@@ -84,6 +86,25 @@ def test_resume_continues_the_step_count(tiny_phantom, tmp_path):
         train(changed, run, resume=True, progress=False)
     with pytest.raises(OocytesegError, match="nothing to resume"):
         train(cfg, tmp_path / "fresh", resume=True, progress=False)
+
+
+def test_resume_continues_the_schedule(tiny_phantom, tmp_path):
+    raw = tiny_config_dict(tiny_phantom, optim={"name": "adamw", "lr": 1e-3, "batch_size": 2, "max_steps": 6,
+                                                "scheduler": "cosine", "warmup_steps": 2})
+    raw["trainer"] = {**raw["trainer"], "val_every_n_steps": 100}
+    cfg = config_from_dict(raw)
+    whole = pd.read_csv(train(cfg, tmp_path / "whole", progress=False).metrics_csv)
+    train(cfg, tmp_path / "parts", progress=False, callbacks=[StopAfter(3)])
+    parts = pd.read_csv(train(cfg, tmp_path / "parts", resume=True, progress=False).metrics_csv)
+    assert parts["step"].tolist() == whole["step"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert parts["lr"].tolist() == pytest.approx(whole["lr"].tolist(), rel=1e-6)
+    assert whole["lr"].iloc[0] == pytest.approx(0.5e-3) and whole["lr"].iloc[1] == pytest.approx(1e-3)
+    # a longer run (optim.max_steps may change on resume) follows the schedule of the new length from step 4
+    longer = config_from_dict({**raw, "optim": {**raw["optim"], "max_steps": 10}})
+    train(cfg, tmp_path / "longer", progress=False, callbacks=[StopAfter(3)])
+    lr = pd.read_csv(train(longer, tmp_path / "longer", resume=True, progress=False).metrics_csv)["lr"].tolist()
+    expected = [1e-3 * 0.5 * (1 + math.cos(math.pi * (s - 2) / 8)) for s in range(3, 10)]
+    assert lr[3:] == pytest.approx(expected, rel=1e-6)
 
 
 def test_fine_tune_from_checkpoint_and_mixed_manifests(tiny_phantom, tmp_path):

@@ -50,7 +50,7 @@ RUN_FILES = ("config.yaml", "data.json", "checkpoints", "logs", "learning_curve.
 
 # Lightning notices that say nothing about this run (we use few workers on purpose, etc.).
 QUIET_WARNINGS = (".*exists and is not empty.*", ".*does not have many workers.*", ".*number of training batches.*",
-                  ".*Checkpoint directory.*", ".*manual optimization and every_n_train_steps.*", ".*LeafSpec.*",
+                  ".*Checkpoint directory.*", ".*LeafSpec.*",
                   ".*weights_only.*", ".*limit_val_batches.*", ".*litlogger.*",
                   ".*dataloader is not resumable.*", ".*when logging on epoch level in distributed.*",
                   ".*but have no `val_dataloader`.*")
@@ -163,6 +163,7 @@ def _make_trainer(config: TrainConfig, out_dir: Path, progress: bool, has_val: b
     return L.Trainer(
         accelerator=t.accelerator, devices=t.devices, strategy=t.strategy, num_nodes=t.num_nodes,
         precision=t.precision, max_steps=config.optim.max_steps, max_epochs=-1,
+        gradient_clip_val=config.optim.grad_clip, gradient_clip_algorithm="norm",
         val_check_interval=min(t.val_every_n_steps, config.optim.max_steps) if has_val else None,
         check_val_every_n_epoch=None if has_val else 1, limit_val_batches=1.0 if has_val else 0,
         num_sanity_val_steps=0, log_every_n_steps=t.log_every_n_steps, deterministic=t.deterministic,

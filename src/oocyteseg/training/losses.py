@@ -18,15 +18,15 @@ from torch import nn
 from oocyteseg.errors import OocytesegError
 
 
-class CrossEntropy(nn.Module):
-    """Pixel-wise cross-entropy with optional class weights."""
+def cross_entropy(weight: torch.Tensor | None = None, **_: object) -> nn.Module:
+    """Pixel-wise cross-entropy with optional class weights (`nn.CrossEntropyLoss`).
 
-    def __init__(self, weight: torch.Tensor | None = None, **_: object):
-        super().__init__()
-        self.register_buffer("weight", weight, persistent=False)
-
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(logits, target, weight=self.weight)
+    The weights are derived from the config and the data, so they are kept out of the state dict
+    (checkpoints hold the same keys with and without class weights).
+    """
+    loss = nn.CrossEntropyLoss(weight=weight)
+    loss.register_buffer("weight", weight, persistent=False)
+    return loss
 
 
 class SoftDice(nn.Module):
@@ -49,7 +49,11 @@ class SoftDice(nn.Module):
 
 
 class Focal(nn.Module):
-    """Focal loss (Lin et al. 2017): cross-entropy scaled by (1 - p_t) ** gamma, optional class weights."""
+    """Softmax focal loss (Lin et al. 2017): cross-entropy scaled by (1 - p_t) ** gamma, optional class weights.
+
+    `smp.losses.FocalLoss` is not used: in multiclass mode it sums one-vs-rest *sigmoid* focal losses and has
+    no class weights, so gamma = 0 would not give the (weighted) cross-entropy.
+    """
 
     def __init__(self, weight: torch.Tensor | None = None, gamma: float = 2.0, **_: object):
         super().__init__()
@@ -57,8 +61,8 @@ class Focal(nn.Module):
         self.register_buffer("weight", weight, persistent=False)
 
     def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        logp = F.log_softmax(logits.float(), 1).gather(1, target.unsqueeze(1)).squeeze(1)
-        loss = -((1 - logp.exp()) ** self.gamma) * logp
+        ce = F.cross_entropy(logits.float(), target, reduction="none")  # -log p_t
+        loss = (1 - torch.exp(-ce)) ** self.gamma * ce
         if self.weight is not None:
             w = self.weight[target]
             return (loss * w).sum() / w.sum().clamp_min(1e-12)
@@ -77,21 +81,15 @@ class Combined(nn.Module):
         return sum(w * t(logits, target) for w, t in zip(self.weights, self.terms))
 
 
-class Lovasz(nn.Module):
+def lovasz(**_: object) -> nn.Module:
     """Lovasz-softmax (Berman et al. 2018, `smp.losses.LovaszLoss`): a convex surrogate of the per-class IoU,
     whose gradient concentrates on the mis-labelled pixels at the boundary of thin classes."""
+    from segmentation_models_pytorch.losses import LovaszLoss
 
-    def __init__(self, **_: object):
-        super().__init__()
-        from segmentation_models_pytorch.losses import LovaszLoss
-
-        self.loss = LovaszLoss(mode="multiclass", per_image=False)
-
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return self.loss(logits, target)
+    return LovaszLoss(mode="multiclass", per_image=False)
 
 
-LOSSES: dict[str, Callable[..., nn.Module]] = {"ce": CrossEntropy, "dice": SoftDice, "focal": Focal, "lovasz": Lovasz}
+LOSSES: dict[str, Callable[..., nn.Module]] = {"ce": cross_entropy, "dice": SoftDice, "focal": Focal, "lovasz": lovasz}
 
 
 def parse_loss_name(name: str) -> list[str]:

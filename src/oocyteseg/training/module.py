@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import math
+import warnings
 from typing import Any
 
 import lightning as L
 import torch
 from torch import nn
+from torch.optim import lr_scheduler
+from torchmetrics.classification import MulticlassAccuracy, MulticlassJaccardIndex
 
 from oocyteseg.errors import OocytesegError
-from oocyteseg.training.metrics import confusion_matrix, iou_from_confusion, nanmean, pixel_accuracy
 from oocyteseg.models import create_model, get_model_entry, load_checkpoint, make_model_config
 from oocyteseg.training.config import TrainConfig
 from oocyteseg.training.losses import create_loss
@@ -45,24 +46,26 @@ def build_model(cfg: TrainConfig) -> tuple[nn.Module, dict[str, Any]]:
     return model, model_config
 
 
-def _schedule(cfg: TrainConfig, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
+def _schedule(cfg: TrainConfig, optimizer: torch.optim.Optimizer) -> lr_scheduler.LRScheduler | None:
+    """The learning-rate schedule, stepped once per optimiser step: linear warm-up over `warmup_steps`
+    (factor (step + 1) / warmup_steps), then constant ("none"), cosine or poly (power 0.9) decay to 0 at
+    `max_steps`; or one-cycle (its own warm-up). None for a constant rate without warm-up."""
     o = cfg.optim
     if o.scheduler == "onecycle":
         pct = o.warmup_steps / o.max_steps if o.warmup_steps else 0.3
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=o.lr, total_steps=o.max_steps + 1,
-                                                   pct_start=min(max(pct, 1e-3), 0.9))
-
-    def factor(step: int) -> float:
-        if step < o.warmup_steps:
-            return (step + 1) / o.warmup_steps
-        t = min(1.0, (step - o.warmup_steps) / max(1, o.max_steps - o.warmup_steps))
-        if o.scheduler == "cosine":
-            return 0.5 * (1 + math.cos(math.pi * t))
-        if o.scheduler == "poly":
-            return (1 - t) ** 0.9
-        return 1.0
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=o.lr, total_steps=o.max_steps + 1,
+                                       pct_start=min(max(pct, 1e-3), 0.9))
+    warm = o.warmup_steps
+    # factor 1/warm at step 0 rising to 1 at step warm - 1 (warm = 1: one step at factor 1 before the decay)
+    warmup = lr_scheduler.LinearLR(optimizer, start_factor=1 / warm, total_iters=max(1, warm - 1)) if warm else None
+    decay_steps = max(1, o.max_steps - warm)
+    if o.scheduler == "cosine":
+        decay = lr_scheduler.CosineAnnealingLR(optimizer, T_max=decay_steps)
+    elif o.scheduler == "poly":
+        decay = lr_scheduler.PolynomialLR(optimizer, total_iters=decay_steps, power=0.9)
+    else:
+        return warmup
+    return decay if warmup is None else lr_scheduler.SequentialLR(optimizer, [warmup, decay], milestones=[warm])
 
 
 class SegmentationModule(L.LightningModule):
@@ -76,7 +79,6 @@ class SegmentationModule(L.LightningModule):
     def __init__(self, config: dict[str, Any], class_weights: list[float] | None = None):
         super().__init__()
         self.save_hyperparameters()
-        self.automatic_optimization = False  # the step below is written out: forward, loss, backward, step
         self.cfg = TrainConfig.model_validate(config)
         self.model, self.model_config = build_model(self.cfg)
         lc = self.cfg.loss
@@ -84,55 +86,64 @@ class SegmentationModule(L.LightningModule):
                                      focal_gamma=lc.focal_gamma, dice_smooth=lc.dice_smooth)
         self.num_classes = self.model_config["num_classes"]
         self.class_names = list(self.cfg.data.label_set().classes)
-        self.register_buffer("train_cm", torch.zeros(self.num_classes, self.num_classes, dtype=torch.long),
-                             persistent=False)
-        self.register_buffer("val_cm", torch.zeros_like(self.train_cm), persistent=False)
+        # Per-class IoU with oocyteseg's convention: NaN for a class in neither truth nor prediction
+        # (oocyteseg.evaluation.metrics). The training one is a per-process window since the last log.
+        iou = dict(num_classes=self.num_classes, average="none", zero_division=float("nan"), validate_args=False)
+        self.train_iou = MulticlassJaccardIndex(**iou, sync_on_compute=False)
+        self.val_iou = MulticlassJaccardIndex(**iou)
+        self.val_accuracy = MulticlassAccuracy(self.num_classes, average="micro", validate_args=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        opt, sched = self.optimizers(), self.lr_schedulers()
         logits = self.model(batch["image"])
         loss = self.criterion(logits, batch["mask"])
-        lr = opt.param_groups[0]["lr"]
-        opt.zero_grad(set_to_none=True)
-        self.manual_backward(loss)
-        if self.cfg.optim.grad_clip:
-            self.clip_gradients(opt, gradient_clip_val=self.cfg.optim.grad_clip, gradient_clip_algorithm="norm")
-        opt.step()
-        sched.step()
-        self._log_train(loss.detach(), logits.detach(), batch["mask"], lr)
+        self.train_iou.update(logits.detach(), batch["mask"])
+        n = len(batch["mask"])
+        self.log("train/loss", loss.detach(), prog_bar=True, batch_size=n)
+        self.log("train/mIoU", self.train_iou.compute()[1:].nanmean(), batch_size=n)  # the window incl. this batch
+        self.log("lr", self.optimizers().param_groups[0]["lr"], batch_size=n)  # the rate this step uses
         return loss
 
-    def _log_train(self, loss: torch.Tensor, logits: torch.Tensor, target: torch.Tensor, lr: float) -> None:
-        # mIoU of the training batches since the last logged step (a running window, no extra forward pass)
-        self.train_cm += confusion_matrix(logits.argmax(1), target, self.num_classes)
-        n = len(target)
-        self.log("train/loss", loss, prog_bar=True, batch_size=n)
-        self.log("train/mIoU", nanmean(iou_from_confusion(self.train_cm)[1:]), batch_size=n)
-        self.log("lr", lr, batch_size=n)
-        self.log("step", float(self.global_step), batch_size=n)  # x-axis = optimiser steps done (survives resume)
+    def on_train_batch_end(self, outputs: Any, batch: dict, batch_idx: int) -> None:
+        # after the optimiser step: x-axis = optimiser steps done (survives resume)
+        self.log("step", float(self.global_step), batch_size=len(batch["mask"]))
         if self.global_step % self.trainer.log_every_n_steps == 0:
-            self.train_cm.zero_()
+            self.train_iou.reset()
+
+    def on_train_start(self) -> None:
+        """On resume, rebuild the schedule for this config at the saved step: `optim.max_steps` may change
+        on resume, and the learning rate stays a function of (config, step), as in an unbroken run."""
+        step = self.trainer.global_step
+        cfg = self.trainer.lr_scheduler_configs[0] if self.trainer.lr_scheduler_configs else None
+        if step == 0 or cfg is None:
+            return
+        cfg.scheduler = _schedule(self.cfg, cfg.scheduler.optimizer)
+        with warnings.catch_warnings():  # stepping without optimiser steps is the point here
+            warnings.filterwarnings("ignore", message=".*lr_scheduler.step.*before.*optimizer.step")
+            for _ in range(step):
+                cfg.scheduler.step()
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
         logits = self.model(batch["image"])
         loss = self.criterion(logits, batch["mask"])
-        self.val_cm += confusion_matrix(logits.argmax(1), batch["mask"], self.num_classes)
+        self.val_iou.update(logits, batch["mask"])
+        self.val_accuracy.update(logits, batch["mask"])
         self.log("val/loss", loss, batch_size=len(batch["mask"]), sync_dist=True, on_epoch=True)
 
     def on_validation_epoch_end(self) -> None:
-        cm = self.trainer.strategy.reduce(self.val_cm.clone(), reduce_op="sum")
-        iou = iou_from_confusion(cm)
-        self.log("val/mIoU", nanmean(iou[1:]), prog_bar=True)
-        for name, value in zip(self.class_names[1:], iou[1:]):
-            self.log(f"val/IoU_{name}", float(value))
-        self.log("val/accuracy", pixel_accuracy(cm))
+        iou = self.val_iou.compute()  # summed over the processes (DDP) by torchmetrics
+        self.log("val/mIoU", iou[1:].nanmean(), prog_bar=True)
+        for name, value in zip(self.class_names[1:], iou[1:].tolist()):
+            self.log(f"val/IoU_{name}", value)
+        self.log("val/accuracy", self.val_accuracy.compute())
         self.log("step", float(self.global_step))
-        self.val_cm.zero_()
+        self.val_iou.reset()
+        self.val_accuracy.reset()
 
     def configure_optimizers(self) -> dict:
+        """The optimiser and its per-step schedule; Lightning steps both (clipping: `Trainer(gradient_clip_val)`)."""
         o = self.cfg.optim
         params = self.model.parameters()
         if o.name == "adam":
@@ -141,4 +152,6 @@ class SegmentationModule(L.LightningModule):
             opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
         else:
             opt = torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": _schedule(self.cfg, opt), "interval": "step"}}
+        sched = _schedule(self.cfg, opt)
+        return {"optimizer": opt} if sched is None else {
+            "optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from itertools import islice
 
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.utilities.seed import isolate_rng
 from torch import nn
+from torch.optim.swa_utils import update_bn
 
 
 def batchnorm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
@@ -27,58 +28,42 @@ def batchnorm_layers(model: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
             if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
 
 
-@contextmanager
-def _rng_preserved() -> Iterator[None]:
-    """Drawing extra batches must not change what training sees next (shuffle order, augmentation)."""
-    states = (random.getstate(), np.random.get_state(), torch.get_rng_state(),
-              torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
-    try:
-        yield
-    finally:
-        random.setstate(states[0])
-        np.random.set_state(states[1])
-        torch.set_rng_state(states[2])
-        if states[3] is not None:
-            torch.cuda.set_rng_state_all(states[3])
+class _BatchNormTrainMode(nn.Module):
+    """`model` for `update_bn`, which switches the whole model to train mode: here only the BatchNorm layers
+    follow, so dropout (DeepLab's ASPP) stays off as at inference and the statistics match eval mode."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+        self.training = model.training
+
+    def train(self, mode: bool = True) -> _BatchNormTrainMode:
+        self.training = mode
+        for m in batchnorm_layers(self.model):
+            m.train(mode)
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
 
 
-@torch.no_grad()
 def recalibrate_batchnorm(model: nn.Module, images: Iterable[torch.Tensor], max_batches: int) -> int:
-    """Replace the running mean/var of every BatchNorm layer by their average over `max_batches` batches.
+    """Replace the running mean/var of every BatchNorm layer by their average over `max_batches` batches
+    (`torch.optim.swa_utils.update_bn`; batches of one image are skipped: no variance in 1x1 feature maps).
 
     The weights do not change and the model's train/eval mode is restored. Returns the number of
-    batches used (0 when the model has no BatchNorm layer or `images` is empty: statistics untouched).
+    batches used (0 when the model has no BatchNorm layer or no usable batch: statistics untouched).
     """
-    layers = batchnorm_layers(model)
-    if not layers or max_batches <= 0:
+    if not batchnorm_layers(model) or max_batches <= 0:
         return 0
-    device = next(model.parameters()).device
-    batches = [b for b in islice(iter(images), max_batches)]
+    batches = [x for x in islice(iter(images), max_batches) if x.shape[0] > 1]
     if not batches:
         return 0
-    saved = [(m, m.momentum, m.training, m.running_mean.clone(), m.running_var.clone()) for m in layers]
     was_training = model.training
     model.eval()
-    for m in layers:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over the batches below
-        m.train()
-    used = 0
-    try:
-        for x in batches:
-            if x.shape[0] < 2:  # a single image gives no variance for 1x1 feature maps
-                continue
-            model(x.to(device))
-            used += 1
-    finally:
-        for m, momentum, training, mean, var in saved:
-            m.momentum = momentum
-            m.train(training)
-            if used == 0:
-                m.running_mean.copy_(mean)
-                m.running_var.copy_(var)
-        model.train(was_training)
-    return used
+    update_bn(batches, _BatchNormTrainMode(model), device=next(model.parameters()).device)
+    model.train(was_training)
+    return len(batches)
 
 
 def loader_images(loader: Iterable[dict]) -> Iterator[torch.Tensor]:
@@ -90,7 +75,7 @@ def loader_images(loader: Iterable[dict]) -> Iterator[torch.Tensor]:
 def recalibrate_from_loader(model: nn.Module, loader: Iterable[dict], max_batches: int, seed: int = 0) -> int:
     """`recalibrate_batchnorm` on the images of `loader`, drawn with a fixed seed (the same batches every
     call: two exports of the same weights get the same statistics) and the caller's random state restored."""
-    with _rng_preserved():
+    with isolate_rng():  # Python, NumPy, torch and CUDA generators restored on exit
         random.seed(seed)
         np.random.seed(seed)
         torch.manual_seed(seed)
