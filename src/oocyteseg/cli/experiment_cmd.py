@@ -73,9 +73,9 @@ def shimotsu(
 
     overrides = {**_size(size), **({"optim.batch_size": batch_size} if batch_size else {}), **_sets(sets)}
     if models is None:
-        import torch
+        from oocyteseg.devices import resolve_device
 
-        names, note = default_models(torch.cuda.is_available())
+        names, note = default_models(resolve_device("auto").type == "cuda")
         if note:
             console.print(note)
     else:
