@@ -26,7 +26,7 @@ from oocyteseg.evaluation.tables import table_to_markdown
 from oocyteseg.io.atomic import write_text
 from oocyteseg.morphometry.compare import case_table, table_markdown
 from oocyteseg.pipelines.andreini import PAPER_TABLE2, finished_confusions
-from oocyteseg.pipelines.shimotsu import PAPER_TABLE3_AVG
+from oocyteseg.pipelines.shimotsu_report import PAPER_TABLE3_AVG
 
 NOTES_BEGIN, NOTES_END = "<!-- NOTES: kept when the page is regenerated -->", "<!-- END NOTES -->"
 # Targets of the phantom studies: the paper's mean IoU (stretch 0.95), sERC IoU >= 0.80 in every case with
