@@ -90,5 +90,6 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     return 0
 
+
 if __name__ == "__main__":
     sys.exit(main())
