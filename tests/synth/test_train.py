@@ -53,6 +53,27 @@ def test_resume_continues_the_step_count(pair_dir: Path, tmp_path: Path) -> None
         train_gan(pair_dir, tmp_path / "empty", None, resume=True, progress=False)
 
 
+def test_interrupted_run_resumes_from_its_last_checkpoint(pair_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    import oocyteseg.synth.train as train_module
+
+    write_grid = train_module.write_sample_grid
+
+    def ctrl_c_at_step_3(path: Path, *args) -> None:
+        if path.name == "step_000003.png":
+            raise KeyboardInterrupt
+        write_grid(path, *args)
+
+    run_dir = tmp_path / "run"
+    monkeypatch.setattr(train_module, "write_sample_grid", ctrl_c_at_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        train_gan(pair_dir, run_dir, tiny_config(steps=4, checkpoint_every=2), progress=False)
+    assert load_checkpoint(run_dir / "checkpoints" / "last.pt")["step"] == 2
+    monkeypatch.undo()
+    run = train_gan(pair_dir, run_dir, None, resume=True, progress=False)
+    assert run.step == 4 and load_checkpoint(run.checkpoint)["opt_g"]["state"][0]["step"] == 4
+    assert list(pd.read_csv(run.losses)["step"]) == [1, 2, 3, 4]
+
+
 def test_manifest_split_column_keeps_train_rows_only(tmp_path: Path) -> None:
     root = write_fake_pairs(tmp_path / "d", n=4, cases=["a", "a", "b", "c"], splits=["train", "train", "test", "train"])
     pairs = find_pairs(root / "manifest.csv", "inclusions")

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from oocyteseg.errors import OocytesegError
-from oocyteseg.training.config import apply_overrides, dump_config, load_config, parse_value, with_updates
+from oocyteseg.io.config_file import apply_overrides, parse_value
+from oocyteseg.training.config import dump_config, load_config, with_updates
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 

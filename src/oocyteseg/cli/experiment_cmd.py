@@ -21,15 +21,9 @@ def _names(text: str) -> tuple[str, ...]:
 
 def _sets(items: list[str] | None) -> dict[str, object]:
     """--set key=value pairs (values read as YAML) for the segmentation config of every run."""
-    from oocyteseg.training.config import parse_value
+    from oocyteseg.io.config_file import parse_override
 
-    out: dict[str, object] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise OocytesegError(f"--set {item!r} is not key=value", fix="write e.g. --set optim.lr=3e-3")
-        out[key.strip()] = parse_value(value)
-    return out
+    return dict(parse_override(item) for item in items or [])
 
 
 def _size(text: str | None) -> dict[str, object]:

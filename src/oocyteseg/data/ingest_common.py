@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from oocyteseg.errors import OocytesegError
+
+if TYPE_CHECKING:
+    from oocyteseg.io.classes_file import ClassesFile
 
 Progress = Callable[[str, int, int], None]
 
@@ -113,3 +117,19 @@ def write_errors(errors: list[OocytesegError], path: Path) -> Path | None:
         return None
     rows = [{"path": e.path or "", "message": e.message, "fix": e.fix or ""} for e in errors]
     return write_table(pd.DataFrame(rows, columns=["path", "message", "fix"]), path, overwrite=True)
+
+
+def finish_mask_ingest(result: IngestResult, rows: list[dict], columns: list[str], manifest: Path,
+                       classes: ClassesFile, out: Path, overwrite: bool) -> IngestResult:
+    """Write the manifest and the classes file beside it (when any row was made) and the list of failures."""
+    import pandas as pd
+
+    from oocyteseg.data.labels import write_dataset_classes
+    from oocyteseg.io.atomic import write_table
+
+    if rows:
+        write_table(pd.DataFrame(rows, columns=columns), manifest, overwrite=overwrite)
+        write_dataset_classes(classes, out)
+        result.table, result.rows = manifest, len(rows)
+    write_errors(result.errors, out / "failed.csv")
+    return result

@@ -11,15 +11,13 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
 from oocyteseg.data.ingest_common import (IngestResult, Progress, case_from_layout, collect_files, color_preview,
-                                          safe_name, write_errors)
-from oocyteseg.data.labels import write_dataset_classes
+                                          finish_mask_ingest, safe_name)
 from oocyteseg.data.manifest import MANIFEST_COLUMNS
 from oocyteseg.errors import OocytesegError
-from oocyteseg.io.atomic import check_writable, write_table
+from oocyteseg.io.atomic import check_writable
 from oocyteseg.io.classes_file import ClassesFile, as_classes
 from oocyteseg.io.images import read_image, write_image, write_mask
 
@@ -118,12 +116,7 @@ def ingest_folder(images_dir: str | os.PathLike, masks_dir: str | os.PathLike,
             result.errors.append(exc)
         if progress:
             progress("pairs", n + 1, len(stems))
-    if rows:
-        write_table(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), manifest, overwrite=overwrite)
-        write_dataset_classes(classes, out)
-        result.table, result.rows = manifest, len(rows)
-    write_errors(result.errors, out / "failed.csv")
-    return result
+    return finish_mask_ingest(result, rows, MANIFEST_COLUMNS, manifest, classes, out, overwrite)
 
 
 def _pair(stem: str, image_path: Path, mask_path: Path, case_id: str, classes: ClassesFile, out: Path,

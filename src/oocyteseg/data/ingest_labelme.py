@@ -23,14 +23,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from oocyteseg.data.ingest_common import (IngestResult, Progress, case_from_layout, collect_files, color_preview,
-                                          parse_frame_name, relative_to, safe_name, write_errors)
-from oocyteseg.data.labels import write_dataset_classes
+                                          finish_mask_ingest, parse_frame_name, relative_to, safe_name)
 from oocyteseg.data.manifest import MANIFEST_COLUMNS
 from oocyteseg.errors import OocytesegError
-from oocyteseg.io.atomic import check_writable, write_table
+from oocyteseg.io.atomic import check_writable
 from oocyteseg.io.classes_file import ClassesFile, as_classes
 from oocyteseg.io.images import write_image, write_mask
 from oocyteseg.io.labelme import LabelmeAnnotation, NotLabelmeError, read_labelme
@@ -81,12 +79,7 @@ def ingest_labelme(inputs: Sequence[str | os.PathLike], classes: ClassesFile | s
         if progress:
             progress("LabelMe files", n + 1, len(files))
     result.warnings += _run_notes(past_border, len(files) - other_json, not_labelme)
-    if rows:
-        write_table(pd.DataFrame(rows, columns=LABELME_COLUMNS), manifest, overwrite=overwrite)
-        write_dataset_classes(classes, out)
-        result.table, result.rows = manifest, len(rows)
-    write_errors(result.errors, out / "failed.csv")
-    return result
+    return finish_mask_ingest(result, rows, LABELME_COLUMNS, manifest, classes, out, overwrite)
 
 
 def _run_notes(past_border: int, labelme_files: int, not_labelme: list[str], listed: int = 5) -> list[str]:

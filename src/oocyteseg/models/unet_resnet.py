@@ -9,7 +9,7 @@ from torch import nn
 
 from oocyteseg.models.layers import PadToMultiple
 from oocyteseg.models.registry import register_model
-from oocyteseg.models.weights import IMAGENET_HEADS, load_backbone_weights
+from oocyteseg.models.weights import prepare_resnet_encoder
 
 
 def _unet_resnet18(
@@ -28,19 +28,8 @@ def _unet_resnet18(
         in_channels=3,
         classes=num_classes,
     )
-    unused = ("layer3.", "layer4.")[depth - 3 :] if depth < 5 else ()
-    for stage in unused:  # stages past `depth` are never run; drop their parameters
-        delattr(model.encoder, stage.rstrip("."))
-    if backbone_weights is not None:
-        load_backbone_weights(
-            model.encoder,
-            backbone_weights,
-            model_name=name,
-            backbone="resnet18",
-            skip_prefixes=IMAGENET_HEADS + unused,
-        )
-    if in_channels != 3:
-        model.encoder.set_in_channels(in_channels, pretrained=backbone_weights is not None)
+    prepare_resnet_encoder(model.encoder, depth=depth, backbone_weights=backbone_weights, model_name=name,
+                           backbone="resnet18", in_channels=in_channels)
     return PadToMultiple(model, 2**depth)
 
 

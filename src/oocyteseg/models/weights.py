@@ -104,3 +104,26 @@ def load_backbone_weights(
     target.load_state_dict(mapped, strict=False)
     logger.info("%s: loaded %d backbone tensors from %s (skipped %d head keys)", model_name, len(mapped), path, len(skipped))
     return LoadReport(path, len(mapped), tuple(skipped))
+
+
+def prepare_resnet_encoder(
+    encoder: nn.Module,
+    *,
+    depth: int,
+    backbone_weights: str | os.PathLike | None,
+    model_name: str,
+    backbone: str,
+    in_channels: int,
+) -> None:
+    """Make an smp ResNet encoder ready: drop stages past `depth`, load ImageNet weights, adapt the input.
+
+    Stages past `depth` are never run, so their parameters are removed (and skipped when loading).
+    """
+    unused = ("layer3.", "layer4.")[depth - 3 :] if depth < 5 else ()
+    for stage in unused:
+        delattr(encoder, stage.rstrip("."))
+    if backbone_weights is not None:
+        load_backbone_weights(encoder, backbone_weights, model_name=model_name, backbone=backbone,
+                              skip_prefixes=IMAGENET_HEADS + unused)
+    if in_channels != 3:
+        encoder.set_in_channels(in_channels, pretrained=backbone_weights is not None)

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from oocyteseg.data.manifest import load_manifest
 from oocyteseg.errors import OocytesegError
 from oocyteseg.evaluation.crossval import cross_validate
 from oocyteseg.evaluation.tables import table_to_markdown
 from oocyteseg.io.atomic import check_writable, write_json, write_text
+from oocyteseg.io.config_file import read_yaml
 from oocyteseg.io.images import read_mask
 from oocyteseg.morphometry.compare import compare, table_markdown, tip_error_summary
 from oocyteseg.morphometry.compare_report import write_comparison
@@ -131,7 +131,7 @@ def _model_overrides(model: str, preset: Path) -> dict[str, object]:
     """Swap the preset's model for `model`; the preset's model options only apply to its own model."""
     if model.endswith((".yaml", ".yml")):
         return {}
-    preset_model = (yaml.safe_load(preset.read_text(encoding="utf-8")) or {}).get("model", {}).get("name")
+    preset_model = read_yaml(preset).get("model", {}).get("name")
     return {"model.name": model} if model == preset_model else {"model.name": model, "model.kwargs": {}}
 
 
@@ -207,10 +207,8 @@ def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = Non
 
 def used_training_cases(cv_dir: str | os.PathLike) -> dict[int, tuple[list[str], list[str]]]:
     """fold -> (training cases, test cases) as recorded in each fold's saved config (for audits and tests)."""
-    import yaml
-
     out = {}
     for d in sorted(Path(cv_dir).glob("fold-*")):
-        cfg = yaml.safe_load((d / "config.yaml").read_text())
+        cfg = read_yaml(d / "config.yaml")
         out[int(d.name.split("-")[1])] = (list(cfg["data"]["train_cases"] or []), list(cfg["data"]["val_cases"] or []))
     return out

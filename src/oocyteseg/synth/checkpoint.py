@@ -1,4 +1,5 @@
-"""GAN checkpoints: networks, optimiser states, step and resolved config in one atomically written file."""
+"""GAN checkpoints: Lightning's checkpoint of a GanModule (networks, optimiser and loop states) plus the
+GAN step and the resolved config, read back here for resuming checks and for generating."""
 
 from __future__ import annotations
 
@@ -7,15 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from oocyteseg.errors import OocytesegError
-from oocyteseg.io.atomic import atomic_path
 from oocyteseg.synth.config import GanConfig, parse_gan_config
 from oocyteseg.synth.networks import PatchDiscriminator, UNetGenerator
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.pt"
-FORMAT = "oocyteseg-gan-1"
+FORMAT = "oocyteseg-gan-2"  # 1: the hand-written loop's own file, before Lightning
 
 
 def build_networks(config: GanConfig) -> tuple[UNetGenerator, PatchDiscriminator]:
@@ -23,17 +22,6 @@ def build_networks(config: GanConfig) -> tuple[UNetGenerator, PatchDiscriminator
     n = config.label_set.num_classes
     return (UNetGenerator.from_config(n, config.generator),
             PatchDiscriminator.from_config(n + 3, config.discriminator))
-
-
-def save_checkpoint(path: str | os.PathLike, *, generator: nn.Module, discriminator: nn.Module,
-                    opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, step: int, config: GanConfig) -> Path:
-    """Write everything needed to resume (or to generate) at `step`, atomically."""
-    state = {"format": FORMAT, "step": step, "config": config.model_dump(mode="json"),
-             "generator": generator.state_dict(), "discriminator": discriminator.state_dict(),
-             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}
-    with atomic_path(path, overwrite=True) as tmp:
-        torch.save(state, tmp)
-    return Path(path)
 
 
 def resolve_checkpoint(gan: str | os.PathLike) -> Path:
@@ -47,7 +35,8 @@ def resolve_checkpoint(gan: str | os.PathLike) -> Path:
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a checkpoint written by save_checkpoint (on CPU); its config is validated again."""
+    """A GAN checkpoint (on CPU) as step, config (validated again), generator / discriminator state dicts
+    and opt_g / opt_d optimiser states."""
     path = Path(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -55,10 +44,13 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise OocytesegError(f"cannot read GAN checkpoint ({exc.__class__.__name__})", path,
                              "pass a checkpoint written by `oocyteseg synth train-gan`") from exc
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise OocytesegError("not an oocyteseg GAN checkpoint", path,
-                             "pass a checkpoint written by `oocyteseg synth train-gan`")
-    state["config"] = parse_gan_config(state["config"], path)
-    return state
+        raise OocytesegError("not an oocyteseg GAN checkpoint of this version", path,
+                             "pass a checkpoint written by this version's `oocyteseg synth train-gan`")
+    weights = state["state_dict"]
+    opt_g, opt_d = state["optimizer_states"]
+    return {"step": int(state["step"]), "config": parse_gan_config(state["config"], path), "opt_g": opt_g,
+            "opt_d": opt_d, **{net: {k.removeprefix(f"{net}."): v for k, v in weights.items() if k.startswith(f"{net}.")}
+                               for net in ("generator", "discriminator")}}
 
 
 def load_generator(gan: str | os.PathLike) -> tuple[UNetGenerator, GanConfig, Path]:

@@ -12,6 +12,7 @@ from pydantic import Field, PositiveFloat, PositiveInt, ValidationError
 from oocyteseg.classes import LabelSet, get_label_set
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_text
+from oocyteseg.io.config_file import read_yaml
 from oocyteseg.synth._base import StrictModel
 from oocyteseg.synth.labelmaps import IcsiSamplerConfig, InclusionSamplerConfig
 
@@ -56,6 +57,7 @@ class TrainConfig(StrictModel):
     seed: int = 0
     sample_every: PositiveInt = 200
     checkpoint_every: PositiveInt = 200
+    accelerator: Literal["cpu", "gpu", "auto"] = "cpu"  # Lightning's device choice; cpu keeps runs comparable
 
 
 class GanConfig(StrictModel):
@@ -100,16 +102,7 @@ def load_gan_config(path: str | os.PathLike | None) -> GanConfig:
     """Read a GAN config YAML (None gives the defaults)."""
     if path is None:
         return GanConfig()
-    path = Path(path)
-    if not path.is_file():
-        raise OocytesegError("config file not found", path, "check the --config path")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise OocytesegError(f"config is not valid YAML ({exc.__class__.__name__})", path, "fix the YAML syntax") from exc
-    if data is not None and not isinstance(data, dict):
-        raise OocytesegError("config must be a mapping of sections", path, "see configs/gan-inclusions.yaml")
-    return parse_gan_config(data, path)
+    return parse_gan_config(read_yaml(path), path)
 
 
 def config_yaml(config: StrictModel) -> str:

@@ -22,12 +22,13 @@ from oocyteseg.classes import get_label_set
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_table, write_text
 from oocyteseg.io.images import read_mask, write_image, write_mask
+from oocyteseg.progress import progress_bar
 from oocyteseg.synth.checkpoint import load_generator
 from oocyteseg.synth.config import GanConfig
 from oocyteseg.synth.grids import to_uint8
 from oocyteseg.synth.labelmaps import LabelMap, map_rng, sample_label_map
 from oocyteseg.synth.networks import one_hot
-from oocyteseg.synth.outputs import progress_bar, staged_dir
+from oocyteseg.synth.outputs import staged_dir
 
 Kind = Literal["inclusions", "icsi"]
 MANIFEST_COLUMNS = ["case", "video", "frame_index", "time_s", "image", "mask", "source", "labelset", "width", "height"]
@@ -64,7 +65,7 @@ def write_labelmaps(n: int, out: str | os.PathLike, *, seed: int = 0, kind: Kind
     cfg = config or GanConfig()
     allowed = _read_within(within)
     objects: list[dict[str, Any]] = []
-    with staged_dir(out, overwrite) as stage, progress_bar(progress) as bar:
+    with staged_dir(out, overwrite) as stage, progress_bar(enabled=progress) as bar:
         task = bar.add_task(f"sample {kind} label maps", total=n)
         for i in range(n):
             (label_map,) = sample_maps(kind, cfg, seed, i, 1, allowed)
@@ -105,7 +106,7 @@ def generate(gan: str | os.PathLike, n: int, out: str | os.PathLike, *, seed: in
     height, width = cfg.image_size
     rows: list[dict[str, Any]] = []
     objects: list[dict[str, Any]] = []
-    with staged_dir(out, overwrite) as stage, progress_bar(progress) as bar, torch.no_grad():
+    with staged_dir(out, overwrite) as stage, progress_bar(enabled=progress) as bar, torch.no_grad():
         task = bar.add_task("generate synthetic images", total=n)
         for start in range(0, n, batch_size):
             maps = sample_maps(kind, cfg, seed, start, min(batch_size, n - start), allowed)

@@ -9,8 +9,6 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
 from oocyteseg.errors import OutputExistsError
 
 
@@ -45,9 +43,3 @@ def staged_dir(out: str | os.PathLike, overwrite: bool = False) -> Iterator[Path
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
 
-
-def progress_bar(enabled: bool = True, *fields: str) -> Progress:
-    """A rich progress bar (count, elapsed, remaining) with optional extra text fields of the task."""
-    extra = [TextColumn(f"{{task.fields[{name}]}}") for name in fields]
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TimeRemainingColumn(), *extra, disable=not enabled, transient=False)

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from oocyteseg.classes import LabelSet
 from oocyteseg.data.labels import dataset_labels
-
 from oocyteseg.errors import OocytesegError
+from oocyteseg.io.config_file import apply_overrides, read_yaml, set_dotted
 
 
 class _Strict(BaseModel):
@@ -159,35 +159,6 @@ class TrainConfig(_Strict):
         return self.model_dump(mode="json")
 
 
-def parse_value(text: str) -> Any:
-    """A CLI override value, read as YAML ("1e-3" -> 0.001, "[a, b]" -> list, "null" -> None)."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
-def apply_overrides(raw: dict[str, Any], overrides: list[str] | None) -> dict[str, Any]:
-    """Set dotted keys (`optim.lr=1e-3`) in a nested dict (copied); `key=value` pairs only."""
-    import copy
-
-    out = copy.deepcopy(raw)
-    for item in overrides or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise OocytesegError(f"override {item!r} is not key=value", fix="write e.g. --set optim.lr=1e-3")
-        node = out
-        parts = key.strip().split(".")
-        for part in parts[:-1]:
-            if not isinstance(node.get(part), dict):
-                node[part] = {} if node.get(part) is None else node[part]
-                if not isinstance(node[part], dict):
-                    raise OocytesegError(f"override {key!r}: {part!r} is not a section", fix="check the key")
-            node = node[part]
-        node[parts[-1]] = parse_value(value)
-    return out
-
-
 def _resolve_paths(raw: dict[str, Any], base: Path) -> dict[str, Any]:
     """Relative paths that do not exist from the current folder but do from the config file's folder: use the latter."""
     def fix(p: Any) -> Any:
@@ -224,15 +195,7 @@ def config_from_dict(raw: dict[str, Any], source: str | os.PathLike | None = Non
 def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> TrainConfig:
     """Read a YAML config, apply dotted overrides, validate."""
     path = Path(path)
-    if not path.is_file():
-        raise OocytesegError("config file not found", path, "give a YAML file such as configs/fast-cpu.yaml")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise OocytesegError(f"cannot parse YAML ({str(exc).splitlines()[0]})", path, "fix the YAML syntax") from None
-    if not isinstance(raw, dict):
-        raise OocytesegError("config must be a mapping of sections", path, "see configs/fast-cpu.yaml")
-    raw = apply_overrides(raw, overrides)
+    raw = apply_overrides(read_yaml(path), overrides)
     return config_from_dict(_resolve_paths(raw, path.parent), path)
 
 
@@ -245,9 +208,5 @@ def with_updates(config: TrainConfig, updates: dict[str, Any]) -> TrainConfig:
     """A validated copy of `config` with dotted-key updates, e.g. {"data.val_cases": ["case01"]}."""
     raw = config.to_dict()
     for key, value in updates.items():
-        node = raw
-        parts = key.split(".")
-        for part in parts[:-1]:
-            node = node[part]
-        node[parts[-1]] = value
+        set_dotted(raw, key, value)
     return config_from_dict(raw)

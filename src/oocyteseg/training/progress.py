@@ -1,19 +1,32 @@
-"""A one-bar rich progress display over the whole run (steps done / max_steps, loss, val mIoU, ETA)."""
+"""A one-bar progress display over the whole run (steps done / max_steps, losses, val mIoU, ETA)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import lightning as L
 from lightning.pytorch.callbacks import Callback
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress
+
+from oocyteseg.progress import progress_bar
 
 
 class StepProgress(Callback):
-    """Shows global steps against max_steps (so the ETA covers the run, not one epoch); rank 0 only."""
+    """Shows training steps against the run's total (so the ETA covers the run, not one epoch); rank 0 only.
 
-    def __init__(self, description: str = "train"):
+    Args:
+        description: text left of the bar.
+        metrics: logged metric name -> label shown after the bar (latest value).
+        optimizer_steps: optimizer steps per training step (a GAN steps G and D: 2); Lightning's
+            global_step and max_steps count optimizer steps.
+    """
+
+    def __init__(self, description: str = "train", metrics: Mapping[str, str] | None = None,
+                 optimizer_steps: int = 1):
         self.description = description
+        self.metrics = dict(metrics or {"train/loss": "loss"})
+        self.optimizer_steps = optimizer_steps
         self._bar: Progress | None = None
         self._task: Any = None
         self._val = ""
@@ -21,20 +34,18 @@ class StepProgress(Callback):
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.global_rank != 0:
             return
-        self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                             TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("eta"),
-                             TimeRemainingColumn())
+        self._bar = progress_bar("info")
         self._bar.start()
-        self._task = self._bar.add_task(self.description, total=trainer.max_steps, completed=trainer.global_step,
-                                        info="")
+        self._task = self._bar.add_task(self.description, total=trainer.max_steps // self.optimizer_steps,
+                                        completed=trainer.global_step // self.optimizer_steps, info="")
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         if self._bar is None:
             return
-        loss = trainer.callback_metrics.get("train/loss")
-        info = f"loss {float(loss):.4f}" if loss is not None else ""
-        self._bar.update(self._task, completed=trainer.global_step, info=f"{info}{self._val}")
+        values = ((label, trainer.callback_metrics.get(name)) for name, label in self.metrics.items())
+        info = "  ".join(f"{label} {float(v):.4f}" for label, v in values if v is not None)
+        self._bar.update(self._task, completed=trainer.global_step // self.optimizer_steps, info=f"{info}{self._val}")
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         miou = trainer.callback_metrics.get("val/mIoU")
