@@ -43,7 +43,7 @@ ANDREINI_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini --m
                 --batch-size 4 --set optim.name=adamw --set optim.lr=0.003 --set optim.scheduler=onecycle --threads 2 --resume
 
 results: results-shimotsu results-andreini
-	$(OOCYTESEG) experiment results --shimotsu runs/results/shimotsu --andreini runs/results/andreini --out docs/results.md
+	$(PY) scripts/results_page.py --shimotsu runs/results/shimotsu --andreini runs/results/andreini --out docs/results.md
 
 results-shimotsu: $(STAMP)
 	mkdir -p docs/logs

@@ -34,7 +34,7 @@ from oocyteseg.models import create_model, load_checkpoint, make_model_config, s
 from oocyteseg.phantom.dataset import case_seed
 from oocyteseg.phantom.params import sample_case
 from oocyteseg.phantom.render import render_frame
-from oocyteseg.reports.analysis import run_analysis
+from oocyteseg.pipelines.analysis import run_analysis
 from oocyteseg.reports.overlay import annotate_frame
 
 MARK_START, MARK_END = "<!-- analyze-benchmark:start -->", "<!-- analyze-benchmark:end -->"
@@ -100,7 +100,7 @@ def stage_profile(video: Path, model: Path, out: Path, threads: int) -> dict[str
 _CHILD = """
 import json, re, sys
 from oocyteseg.inference import AnalyzeConfig
-from oocyteseg.reports.analysis import run_analysis
+from oocyteseg.pipelines.analysis import run_analysis
 import onnxruntime, torch  # noqa: F401  (loaded by the analysis anyway; counted in the baseline)
 status = open("/proc/self/status").read()
 print(json.dumps({"baseline_mib": int(re.search(r"VmRSS:\\s+(\\d+)", status).group(1)) / 1024}), flush=True)

@@ -31,7 +31,8 @@ def phantom_masks(n: int) -> list[tuple[np.ndarray, tuple[float, float] | None]]
     """n phantom 480x640 masks with their true tip (x, y), over 6 cases and the whole injection."""
     from oocyteseg.phantom.dataset import case_seed
     from oocyteseg.phantom.params import sample_case
-    from oocyteseg.phantom.render import jitter_offset, needle_state, render_frame
+    from oocyteseg.phantom.geometry import jitter_offset, needle_state
+    from oocyteseg.phantom.render import render_frame
 
     out = []
     per_case = max(1, n // 6)

@@ -86,3 +86,47 @@ def test_geometric_warps_image_and_mask_together():
         padded = x[1] < 0.5001  # pure fill (bilinear blends at the edge are left out)
         assert (y[padded] == 0).all()
     assert moved >= 8  # the transform really warps
+
+
+@pytest.mark.parametrize("mean,std", [(None, None), ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))])
+def test_normalisation_after_augmentation_is_unchanged(mean, std):
+    """v2.Normalize (InputSpec.normalize_tensor) gives bit for bit what the hand-written (x - mean) / std gave,
+    and matches the lookup-table path of images that are not augmented."""
+    import numpy as np
+
+    from oocyteseg.data.preprocess import InputSpec, image_to_uint8_tensor01
+
+    spec = InputSpec() if mean is None else InputSpec(mean=mean, std=std)
+    image = np.random.default_rng(0).integers(0, 256, (17, 23, 3), dtype=np.uint8)
+    x01 = image_to_uint8_tensor01(image)
+    before = (x01 - torch.tensor(spec.mean).view(3, 1, 1)) / torch.tensor(spec.std).view(3, 1, 1)
+    assert torch.equal(spec.normalize_tensor(x01), before)
+    torch.testing.assert_close(spec.normalize_tensor(x01), spec.tensor(image), rtol=0, atol=1e-6)
+
+
+def test_augmented_and_plain_training_inputs_agree(tmp_path):
+    """The dataset feeds the augmentation [0, 1] images and normalises its output: with a transform that
+    changes nothing, the training input equals the one without augmentation."""
+    import numpy as np
+    import pandas as pd
+
+    from oocyteseg.data.dataset import SegmentationDataset
+    from oocyteseg.data.preprocess import InputSpec
+    from oocyteseg.io.images import write_image, write_mask
+
+    rng = np.random.default_rng(1)
+    write_image(tmp_path / "i.png", rng.integers(0, 256, (32, 48, 3), dtype=np.uint8))
+    write_mask(tmp_path / "m.png", rng.integers(0, 3, (32, 48), dtype=np.uint8))
+    rows = pd.DataFrame([{"image_path": str(tmp_path / "i.png"), "mask_path": str(tmp_path / "m.png"), "case": "c"}])
+    spec = InputSpec(size=(24, 32))
+    plain = SegmentationDataset(rows, spec)[0]
+    seen = []
+
+    def identity(image01, mask):
+        seen.append((float(image01.min()), float(image01.max())))
+        return image01, mask
+
+    augmented = SegmentationDataset(rows, spec, transform=identity)[0]
+    assert 0.0 <= seen[0][0] and seen[0][1] <= 1.0  # the augmentation sees [0, 1] values
+    torch.testing.assert_close(augmented["image"], plain["image"], rtol=0, atol=1e-6)
+    assert torch.equal(augmented["mask"], plain["mask"])

@@ -4,7 +4,8 @@ from scipy import ndimage
 
 from oocyteseg.phantom.inclusions import render_closeup
 from oocyteseg.phantom.params import sample_case
-from oocyteseg.phantom.render import NEEDLE, OOCYTE, SERC, needle_state, render_frame
+from oocyteseg.phantom.geometry import needle_state
+from oocyteseg.phantom.render import NEEDLE, OOCYTE, SERC, render_frame
 
 
 def test_same_seed_same_frame_and_different_seed_differs():

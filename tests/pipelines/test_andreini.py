@@ -86,8 +86,9 @@ def test_split_takes_first_cases_for_training(tmp_path):
     assert splits["test"] == [f"incl{i:03d}" for i in range(19, 27)]
 
 
-def test_results_page_shows_ours_next_to_the_paper_and_keeps_notes(experiment, tmp_path):
-    from oocyteseg.pipelines.results import NOTES_BEGIN, NOTES_END, write_results_page
+def test_results_page_shows_ours_next_to_the_paper_and_keeps_notes(experiment, tmp_path, results_page):
+    NOTES_BEGIN, NOTES_END, write_results_page = results_page.NOTES_BEGIN, results_page.NOTES_END, \
+        results_page.write_results_page
 
     out, _ = experiment
     page = tmp_path / "results.md"

@@ -84,8 +84,8 @@ def test_resume_reuses_finished_folds_and_cli_refuses_a_used_folder(study):
     assert main(["experiment", "shimotsu", "--out", str(study.out_dir), "--models", "unet_small_tiny"]) == 2
 
 
-def test_results_page_checks_the_targets(study, tmp_path):
-    from oocyteseg.pipelines.results import write_results_page
+def test_results_page_checks_the_targets(study, tmp_path, results_page):
+    write_results_page = results_page.write_results_page
 
     log = tmp_path / "shimotsu.log"
     log.write_text("Sun Nov 22 00:00:00 UTC 2026\noocyteseg experiment shimotsu --out Y\n")

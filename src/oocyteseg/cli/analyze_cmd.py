@@ -75,7 +75,7 @@ def analyze(
 
     Example: oocyteseg analyze videos/ --model runs/train/model.onnx --out runs/analysis --labelme
     """
-    from oocyteseg.reports.analysis import run_analysis, run_stills
+    from oocyteseg.pipelines.analysis import run_analysis, run_stills
     from oocyteseg.reports.stills import has_videos
 
     if batch_size < 1 or not labelme_fps > 0:

@@ -68,7 +68,7 @@ def check(
     console.print(f"{report.rows} rows checked in {report.manifest}: "
                   + ("no problems" if report.ok else f"{len(report.problems)} problem(s)"))
     if not report.ok:
-        raise SystemExit(1)  # main() ignores typer.Exit codes in non-standalone mode
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

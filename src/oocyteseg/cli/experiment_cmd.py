@@ -67,9 +67,9 @@ def shimotsu(
 
     overrides = {**_size(size), **({"optim.batch_size": batch_size} if batch_size else {}), **_sets(sets)}
     if models is None:
-        import torch
+        from oocyteseg.devices import resolve_device
 
-        names, note = default_models(torch.cuda.is_available())
+        names, note = default_models(resolve_device("auto").type == "cuda")
         if note:
             console.print(note)
     else:
@@ -120,26 +120,8 @@ def andreini(
                   f"{result.out_dir / 'samples.png'})")
 
 
-def results(
-    out: Path = typer.Option(Path("docs/results.md"), "--out", "-o", help="Markdown page to (re)write"),
-    shimotsu_dir: Path | None = typer.Option(None, "--shimotsu", help="finished `experiment shimotsu` folder"),
-    andreini_dir: Path | None = typer.Option(None, "--andreini", help="finished `experiment andreini` folder"),
-    shimotsu_log: Path = typer.Option(Path("docs/logs/shimotsu.log"), "--shimotsu-log", help="its run log"),
-    andreini_log: Path = typer.Option(Path("docs/logs/andreini.log"), "--andreini-log", help="its run log"),
-) -> None:
-    """Write the results page: both studies' tables, the papers' numbers next to them, the targets checked.
-
-    Example: oocyteseg experiment results --shimotsu runs/shimotsu --andreini runs/andreini --out docs/results.md
-    """
-    from oocyteseg.pipelines.results import write_results_page
-
-    page = write_results_page(out, shimotsu_dir, andreini_dir, shimotsu_log, andreini_log)
-    console.print(f"results page: {page}")
-
-
 def register(app: typer.Typer) -> None:
     sub = typer.Typer(help="Reproduce a seed study in one command (phantom data by default).", no_args_is_help=True)
     sub.command("shimotsu")(shimotsu)
     sub.command("andreini")(andreini)
-    sub.command("results")(results)
     app.add_typer(sub, name="experiment")

@@ -36,7 +36,7 @@ def report_result(result: IngestResult, what: str) -> None:
         Console(soft_wrap=True, highlight=False).print(f"{result.rows} {what} written; table: [bold]{result.table}[/]")
     if result.errors:
         console.print(f"[bold red]{len(result.errors)} input(s) failed[/]; the others were written.")
-        raise SystemExit(1)  # main() ignores typer.Exit codes in non-standalone mode
+        raise typer.Exit(1)
 
 
 def frames(

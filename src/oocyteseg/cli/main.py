@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from oocyteseg.errors import OocytesegError
 
@@ -30,14 +31,42 @@ COMMAND_MODULES: list[str] = [
     "oocyteseg.cli.demo_cmd",
 ]
 
+err_console = Console(stderr=True)
+
+
+class OneLineErrors(TyperGroup):
+    """The root command group: errors of the project's own kind (and registry KeyErrors, whose message lists
+    the valid names) end the command as one line on stderr and exit status 2, never a traceback; Ctrl+C says
+    that finished outputs are kept (status 130). Any other exception is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except OocytesegError as exc:
+            _say_error(exc.one_line())
+        except KeyError as exc:
+            text = str(exc.args[0]) if exc.args else ""
+            if "valid" not in text:  # a plain KeyError is a bug
+                raise
+            _say_error(text)
+        except KeyboardInterrupt:
+            err_console.print("[yellow]interrupted[/]: outputs written so far are complete; re-run to resume.")
+            raise typer.Exit(130) from None
+        raise typer.Exit(2)
+
+
+def _say_error(line: str) -> None:
+    err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+
+
 app = typer.Typer(
     name="oocyteseg",
+    cls=OneLineErrors,
     help="Segmentation and morphometry of oocyte micrographs and ICSI videos.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
 
 
 @app.callback()
@@ -51,39 +80,14 @@ def _root() -> None:
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 
-err_console = Console(stderr=True)
-
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app, turning project errors into a one-line message and exit status 2."""
+    """Entry point: run the app in click's standalone mode (usage errors, --help and our errors end in
+    sys.exit) and return the exit status instead of exiting, so tests and `python -m` can use it."""
     try:
-        # non-standalone click returns the exit code of typer.Exit / the command's return value
-        rc = app(args=argv, standalone_mode=False)
-        if isinstance(rc, int) and not isinstance(rc, bool):
-            return rc
-    except OocytesegError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
-        return 2
-    except KeyError as exc:  # unknown registry names: the message lists the valid ones
-        text = str(exc.args[0]) if exc.args else ""
-        if "valid" not in text:  # a plain KeyError is a bug: keep its traceback
-            raise
-        err_console.print(f"[bold red]error:[/] {text}", highlight=False, soft_wrap=True)
-        return 2
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/]: outputs written so far are complete; re-run to resume.")
-        return 130
-    except typer.Exit as exc:
-        return exc.exit_code
+        app(args=argv)
     except SystemExit as exc:
-        return int(exc.code or 0)
-    except Exception as exc:  # click usage errors (Typer vendors click, so match by shape)
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
-            exc.show()
-            return int(exc.exit_code)
-        if type(exc).__name__ == "Abort":
-            return 1
-        raise
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     return 0
 
 

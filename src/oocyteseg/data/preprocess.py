@@ -159,10 +159,11 @@ class InputSpec:
         return torch.from_numpy(self.normalize(image))
 
     def normalize_tensor(self, image01: torch.Tensor) -> torch.Tensor:
-        """A [0, 1] float image tensor (3, H, W) -> normalised (the same arithmetic as the table)."""
-        mean = torch.tensor(self.mean, dtype=image01.dtype).view(3, 1, 1)
-        std = torch.tensor(self.std, dtype=image01.dtype).view(3, 1, 1)
-        return (image01 - mean) / std
+        """A [0, 1] float image tensor (3, H, W), e.g. the augmentation's output -> normalised: torchvision's
+        `v2.Normalize` with this spec's mean and std (the same arithmetic as the table)."""
+        from torchvision.transforms import v2  # training only: inference needs no torchvision
+
+        return v2.functional.normalize(image01, list(self.mean), list(self.std))
 
     def as_extra(self) -> dict:
         """What a checkpoint / ONNX file records of this spec."""

@@ -16,19 +16,14 @@ Layout of OUT: `source/` (phantom only: videos/, annotations/), `frames/` (issue
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from oocyteseg.classes import ICSI
-from oocyteseg.data.ingest_frames import extract_frames
-from oocyteseg.data.ingest_labelme import ingest_labelme
 from oocyteseg.data.manifest import load_manifest
 from oocyteseg.errors import OocytesegError
 from oocyteseg.evaluation.crossval import cross_validate
@@ -36,14 +31,12 @@ from oocyteseg.evaluation.tables import table_to_markdown
 from oocyteseg.io.atomic import check_writable, write_json, write_text
 from oocyteseg.io.config_file import read_yaml
 from oocyteseg.io.images import read_mask
-from oocyteseg.io.labelme import write_labelme
 from oocyteseg.morphometry.compare import compare, table_markdown, tip_error_summary
 from oocyteseg.morphometry.compare_report import write_comparison
 from oocyteseg.morphometry.table import features_table
-from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
+from oocyteseg.pipelines.shimotsu_data import Progress, prepare_dataset
+from oocyteseg.pipelines.shimotsu_report import study_report, table2_average
 from oocyteseg.training.config import TrainConfig, load_config
-
-Progress = Callable[[str, int, int], None]
 
 # Shimotsu et al. Table 1: annotated stills per case (1 per second of video).
 TABLE1_IMAGES: tuple[int, ...] = (49, 50, 65, 45, 43, 49, 89, 38, 48, 50, 53)
@@ -118,83 +111,6 @@ class ShimotsuResult:
     manifest: Path
     outcomes: list[ModelOutcome]
     seconds: float
-
-
-def make_phantom_study(out: Path, s: ShimotsuSettings, progress: Progress | None = None) -> tuple[Path, Path]:
-    """Render the phantom study: videos/<case>/<case>.wmv and the exact masks of every video frame.
-
-    Returns (videos folder, folder of per-case mask stacks). Cases already rendered are kept.
-    """
-    videos, stacks = out / "videos", out / "render"
-    for i, n_images in enumerate(s.images_per_case()):
-        case = f"case{i + 1:02d}"
-        target = videos / case / f"{case}.wmv"
-        if target.is_file():
-            continue
-        seconds = n_images / s.fps  # one still per 1/fps seconds, as the frames step samples them
-        cfg = PhantomConfig(cases=1, seed=s.seed * 1000 + i, seconds=seconds, fps=s.video_fps, label_fps=s.fps,
-                            video_formats=("wmv",), inclusion_images=0, height=s.frame_size[0],
-                            width=s.frame_size[1], anatomy=False)  # only the video and mask stack are used
-        manifest = make_phantom_dataset(stacks / case, cfg, overwrite=True)
-        rendered = manifest.parent / "icsi" / "case01"
-        os.replace(rendered / "case01_masks.npz", stacks / case / "masks.npz")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(rendered / "case01.wmv", target)  # last: its presence marks the case as done
-        if progress:
-            progress("phantom cases", i + 1, s.cases)
-    return videos, stacks
-
-
-def annotate_phantom_frames(frames_dir: Path, stacks: Path, out: Path, progress: Progress | None = None) -> Path:
-    """The phantom's "manual annotation": one LabelMe file per extracted still, drawn from its exact mask."""
-    table = pd.read_csv(frames_dir / "frames.csv")
-    for n, row in enumerate(table.itertuples(index=False)):
-        image_path = frames_dir / row.path
-        target = out / str(row.case) / f"{image_path.stem}.json"
-        if target.is_file():
-            continue
-        masks = _mask_stack(stacks / str(row.case) / "masks.npz")
-        rel = os.path.relpath(image_path, target.parent)
-        write_labelme(target, masks[int(row.frame_index)], ICSI, image_path=rel, overwrite=True)
-        if progress:
-            progress("annotations", n + 1, len(table))
-    return out
-
-
-_STACKS: dict[Path, np.ndarray] = {}
-
-
-def _mask_stack(path: Path) -> np.ndarray:
-    if path not in _STACKS:
-        _STACKS.clear()  # one case at a time
-        with np.load(path) as data:
-            _STACKS[path] = data["masks"]
-    return _STACKS[path]
-
-
-def prepare_dataset(out: Path, s: ShimotsuSettings, videos: Path | None, annotations: Path | None,
-                    progress: Progress | None = None) -> Path:
-    """Frames at `fps` (issue-3 `frames`) then LabelMe -> masks (issue-3 `labelme`); returns the manifest."""
-    manifest = out / "dataset" / "manifest.csv"
-    if manifest.is_file():
-        return manifest
-    stacks = None
-    if videos is None:
-        if annotations is not None:
-            raise OocytesegError("--annotations needs --videos (the frames they annotate)", annotations,
-                                 "pass --videos too, or neither for the phantom study")
-        videos, stacks = make_phantom_study(out / "source", s, progress)
-    frames_dir = out / "frames"
-    if not (frames_dir / "frames.csv").is_file():
-        result = extract_frames([videos], frames_dir, fps=s.fps, overwrite=True, progress=progress)
-        if result.errors:
-            raise result.errors[0]
-    if annotations is None:
-        annotations = annotate_phantom_frames(frames_dir, stacks, out / "source" / "annotations", progress)
-    result = ingest_labelme([annotations], "icsi", out / "dataset", overwrite=True, progress=progress)
-    if result.table is None:
-        raise OocytesegError("no LabelMe file could be read", annotations, "see dataset/failed.csv")
-    return result.table
 
 
 def model_config(model: str, manifest: Path, s: ShimotsuSettings) -> TrainConfig:
@@ -283,33 +199,10 @@ def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = Non
     write_json(out / "study.json", {"settings": {**asdict(s), "config_dir": str(s.config_dir)},
                                     "videos": str(videos) if videos else None, "steps": s.steps(),
                                     "seconds": round(seconds, 1),
-                                    "models": {o.model: {"overall": o.overall, "mean_iou_table2": _avg(o.table2),
+                                    "models": {o.model: {"overall": o.overall, "mean_iou_table2": table2_average(o.table2),
                                                          "tip_error_px": o.tip_error}
                                                for o in outcomes}}, overwrite=True)
     return ShimotsuResult(out, report, manifest, outcomes, seconds)
-
-
-def _tip_line(tip: dict) -> str:
-    if not tip or not tip.get("n"):
-        return "Needle tip: no frame has a tip in both the automatic and the manual mask."
-    return (f"Needle tip (automatic vs manual mask, the point f3/f4 are measured from): median error "
-            f"{tip['median']:.2f} px, mean {tip['mean']:.2f} px, 90th percentile {tip['p90']:.2f} px over {tip['n']} "
-            f"stills; {tip['one_sided']} stills have a tip in only one of the two masks.")
-
-
-def _serc_line(table2: pd.DataFrame) -> str:
-    cases = table2[table2["case"] != "Average"]
-    if "sERC" not in cases:
-        return ""
-    v = cases.set_index("case")["sERC"].astype(float).dropna()
-    low = {c: round(x, 3) for c, x in v.items() if x < 0.80}
-    return (f"sERC IoU >= 0.80 in {len(v) - len(low)} of the {len(v)} cases that have an sERC"
-            + (f"; below: {', '.join(f'{c} {x:.3f}' for c, x in low.items())}." if low else "."))
-
-
-def _avg(table2: pd.DataFrame) -> float:
-    v = table2.loc[table2["case"] == "Average", "Average"]
-    return float(v.iloc[0]) if len(v) else math.nan
 
 
 def used_training_cases(cv_dir: str | os.PathLike) -> dict[int, tuple[list[str], list[str]]]:
@@ -319,36 +212,3 @@ def used_training_cases(cv_dir: str | os.PathLike) -> dict[int, tuple[list[str],
         cfg = read_yaml(d / "config.yaml")
         out[int(d.name.split("-")[1])] = (list(cfg["data"]["train_cases"] or []), list(cfg["data"]["val_cases"] or []))
     return out
-
-
-# Shimotsu et al. averages (their Tables 2 and 3, real clinical data), printed next to ours.
-PAPER_TABLE2_AVG = {"oocyte": 0.98, "sERC": 0.90, "needle": 0.91, "Average": 0.93}
-PAPER_TABLE3_AVG = {"f1": (5.53, 6.14), "f2": (11.40, 11.84), "f3": (5.93, 11.41), "f4": (27.64, 22.14)}
-
-
-def study_report(s: ShimotsuSettings, manifest: Path, outcomes: list[ModelOutcome], videos, seconds: float) -> str:
-    """The study's Markdown report: data, settings, Table 2 and Table 3 forms per model, the paper's averages."""
-    rows = load_manifest(manifest, "icsi")
-    counts = rows.groupby("case").size()
-    source = f"videos from `{videos}`" if videos else "phantom videos (exact masks drawn as LabelMe polygons)"
-    parts = [f"# Shimotsu et al. study: {source}", "",
-             f"{len(counts)} cases, {len(rows)} annotated stills at {s.fps:g} fps "
-             f"({', '.join(f'{c}: {n}' for c, n in counts.items())}). Leave-one-case-out; each fold is evaluated with its "
-             f"last model. Steps per fold: {s.steps()} (25,000 x budget {s.budget:g}). Total time {seconds / 60:.1f} min.",
-             "", "Paper (real clinical data, DeepLab ResNet-50, 25,000 steps) Table 2 average row: "
-             + ", ".join(f"{k} {v:.2f}" for k, v in PAPER_TABLE2_AVG.items())
-             + "; Table 3 AVG row (relative error %, AVG/SD): "
-             + ", ".join(f"{k} {a:.2f}/{b:.2f}" for k, (a, b) in PAPER_TABLE3_AVG.items()) + ".", ""]
-    for o in outcomes:
-        pooled = ", ".join(f"{k} {v:.3f}" for k, v in o.overall.items() if isinstance(v, float))
-        parts += [f"## {o.model} ({o.steps} steps per fold)", "",
-                  table_to_markdown(o.table2, title="Table 2 form: IoU per case (test case of each fold)"),
-                  f"Pooled over every test pixel: {pooled}.", "",
-                  "**Table 3 form: relative error of the features, automatic vs manual masks (%)**", "",
-                  table_markdown(o.table3), "",
-                  _tip_line(o.tip_error),
-                  _serc_line(o.table2), "",
-                  f"Per-frame values, absolute errors and Bland-Altman plots: `{o.model}/features/`.", ""]
-    parts += ["Files: `dataset/manifest.csv`, `<model>/cv/` (splits.json, folds, learning curves), "
-              "`<model>/cv/fold-XX/test/predictions/`, `<model>/features/`, `study.json`.", ""]
-    return "\n".join(parts)

@@ -1,6 +1,6 @@
 """The one place the web app calls the analysis engine: `run_analysis(video, model, out_dir, progress)`.
 
-It runs the engine behind `oocyteseg analyze` (oocyteseg.reports.analysis.run_analysis) on one
+It runs the engine behind `oocyteseg analyze` (oocyteseg.pipelines.analysis.run_analysis) on one
 video or image (an image is analysed as a one-frame video) and tells the web app which files it
 made. The web app relies only on the returned dict: {"summary": {...}, "files": {artefact: path}}.
 """
@@ -20,7 +20,7 @@ from oocyteseg.inference.mask_store import iter_masks
 from oocyteseg.inference.video_analysis import AnalyzeConfig
 from oocyteseg.io.images import read_image, write_mask
 from oocyteseg.io.video import VideoWriter
-from oocyteseg.reports.analysis import run_analysis as analyse_videos
+from oocyteseg.pipelines.analysis import run_analysis as analyse_videos
 from oocyteseg.reports.html_report import build_report
 
 # Engine output (in the case folder) -> artefact name the web app serves. Folders are zipped.

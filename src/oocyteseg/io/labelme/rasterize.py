@@ -1,15 +1,6 @@
-"""LabelMe JSON (versions 3-5) <-> index masks.
+"""LabelMe document (parsed JSON) -> index mask: shapes rasterised the way LabelMe does, no file access.
 
-Reading: polygon, rectangle, circle and mask shapes are rasterised the way LabelMe does (PIL polygon,
-outline included); classes are painted in the classes file's draw order (oocyte, then sERC, then
-needle on top). Shapes sharing a group_id form one object; a shape labelled with a hole label (default
-`hole`) cuts its area out of the object with the same group_id. line/point/linestrip shapes, polygons
-with fewer than 3 points and holes without a matching group are skipped and reported. A shape past the
-image border keeps exactly the pixels inside that a raster of the whole shape gives (reported per file in
-`clipped`). Anything else wrong with a file raises OocytesegError.
-
-Writing: `mask_to_labelme` turns an index mask into simplified polygons (holes as `hole` shapes with a
-group_id), a document that opens in LabelMe.
+See the package docstring for the rules (draw order, groups and holes, skipped and clipped shapes).
 """
 
 from __future__ import annotations
@@ -17,14 +8,11 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import math
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
@@ -32,7 +20,6 @@ from oocyteseg.classes import LabelSet
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.classes_file import ClassesFile, as_classes
 
-LABELME_VERSION = "5.4.1"
 MAX_SIDE = 20000  # px: larger imageHeight/imageWidth values are treated as a malformed file
 MAX_COORD = 1e6  # px: coordinates beyond this are treated as a malformed file
 UNSUPPORTED = {"line", "point", "points", "linestrip"}
@@ -256,168 +243,3 @@ def rasterize_shapes(shapes: list[dict], labels: Labels, height: int, width: int
         raise OocytesegError(f"cannot rasterise {ann.skipped[0]}", source,
                              "use polygons (>= 3 points), rectangles, circles or masks")
     return ann.mask
-
-
-def load_document(path: str | os.PathLike) -> dict:
-    """Parse a LabelMe JSON file; unreadable or invalid JSON raises OocytesegError naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise OocytesegError("LabelMe file not found", path, "check the path")
-    try:
-        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _bad(f"malformed LabelMe JSON ({exc.__class__.__name__})", path) from None
-    if not isinstance(doc, dict):
-        raise NotLabelmeError("not a LabelMe file (top level is not an object)", path, _NOT_LABELME_FIX)
-    if "shapes" not in doc:
-        raise NotLabelmeError("not a LabelMe file (no 'shapes' key)", path, _NOT_LABELME_FIX)
-    return doc
-
-
-def load_labelme_image(doc: dict, json_path: str | os.PathLike) -> np.ndarray:
-    """The annotated image: embedded imageData (what LabelMe shows) if present, else imagePath next to the JSON."""
-    json_path = Path(json_path)
-    data = doc.get("imageData")
-    if isinstance(data, str) and data:
-        try:
-            with Image.open(io.BytesIO(base64.b64decode(data, validate=True))) as im:
-                return np.asarray(im.convert("RGB"))
-        except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
-            raise _bad("imageData is not a base64-encoded image", json_path,
-                       "re-save the file from LabelMe, or set imageData to null and imagePath to the image") from None
-    rel = doc.get("imagePath")
-    if not isinstance(rel, str) or not rel:
-        raise _bad("no imageData and no imagePath", json_path, "set imagePath to the image file next to the JSON")
-    rel = rel.replace("\\", "/")  # files saved by LabelMe on Windows
-    candidates = [json_path.parent / rel, json_path.parent / Path(rel).name]
-    for candidate in candidates:
-        if candidate.is_file():
-            from oocyteseg.io.images import read_image
-            return read_image(candidate)
-    raise OocytesegError(f"image {rel!r} named by imagePath not found", json_path,
-                         "put the image next to the JSON or correct imagePath")
-
-
-def read_labelme(path: str | os.PathLike, labels: Labels, *,
-                 with_image: bool = True) -> tuple[LabelmeAnnotation, np.ndarray | None]:
-    """Read a LabelMe file and (optionally) its image; checks that the image size matches the JSON."""
-    doc = load_document(path)
-    image = load_labelme_image(doc, path) if with_image else None
-    size = image.shape[:2] if image is not None else None
-    ann = parse_labelme(doc, labels, path, image_size=size)
-    if size is not None and ann.mask.shape != size:
-        raise OocytesegError(f"image is {size[1]}x{size[0]} but the JSON says {ann.mask.shape[1]}x{ann.mask.shape[0]} "
-                             "(imageWidth x imageHeight)", path,
-                             "open and re-save the file in LabelMe, or fix imageWidth/imageHeight")
-    return ann, image
-
-
-def read_labelme_mask(path: str | os.PathLike, labels: Labels) -> np.ndarray:
-    """Read a LabelMe JSON file and rasterise it into an index mask (image not needed)."""
-    return parse_labelme(load_document(path), labels, path).mask
-
-
-# --- masks -> LabelMe polygons -------------------------------------------------------------------
-
-
-def class_regions(mask: np.ndarray, labels: Labels, close_radius: int = 9) -> dict[int, np.ndarray]:
-    """Region a person would outline for each class, given that later classes (draw order) are drawn on top.
-
-    A class's region is its own pixels plus the pixels of classes drawn above it that it encloses
-    (the needle crossing the oocyte, an sERC inside the oocyte), so its polygon is the whole object.
-    """
-    from scipy.ndimage import binary_fill_holes
-
-    order = as_classes(labels).draw_indices()
-    regions = {}
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * close_radius + 1, 2 * close_radius + 1))
-    for rank, c in enumerate(order):
-        own = mask == c
-        if c == 0 or not own.any():
-            continue
-        above = np.isin(mask, order[rank + 1:])
-        closed_own = cv2.morphologyEx(own.astype(np.uint8), cv2.MORPH_CLOSE, kernel) > 0
-        regions[c] = binary_fill_holes(own | (above & closed_own)) & (own | above)
-    return regions
-
-
-def _polygon(contour: np.ndarray, epsilon: float) -> np.ndarray:
-    return cv2.approxPolyDP(contour, epsilon, True)[:, 0, :] if len(contour) > 8 else contour[:, 0, :]
-
-
-def mask_to_shapes(mask: np.ndarray, labels: Labels, epsilon: float = 0.4, min_area: float = 4.0) -> list[dict]:
-    """Simplified polygons (LabelMe shape dicts) for every class region of an index mask.
-
-    A region with holes becomes its outline plus one hole shape per hole (label = the classes file's
-    first hole label), all sharing a group_id, so that reading the file back restores the holes.
-    """
-    classes = as_classes(labels)
-    hole_label = classes.hole_labels[0] if classes.hole_labels else None
-    shapes: list[dict] = []
-    group = 0
-    for c, region in class_regions(mask, classes).items():
-        mode = cv2.RETR_CCOMP if hole_label else cv2.RETR_EXTERNAL
-        contours, hierarchy = cv2.findContours(region.astype(np.uint8), mode, cv2.CHAIN_APPROX_NONE)
-        if not contours:
-            continue
-        hierarchy = hierarchy[0]
-        for j, cnt in enumerate(contours):
-            if hierarchy[j][3] != -1:  # a hole: written with its outer contour below
-                continue
-            outline = _polygon(cnt, epsilon)
-            if len(outline) < 3 or (cv2.contourArea(cnt) < min_area and len(cnt) < 3):
-                continue
-            holes = []
-            child = hierarchy[j][2]
-            while child != -1:
-                hole = _polygon(contours[child], epsilon)
-                if len(hole) >= 3 and cv2.contourArea(contours[child]) >= min_area:
-                    holes.append(hole)
-                child = hierarchy[child][0]
-            gid = None
-            if holes:
-                group += 1
-                gid = group
-            shapes.append(_shape(classes.names[c], outline, gid))
-            shapes += [_shape(hole_label, hole, gid) for hole in holes]
-    return shapes
-
-
-def _shape(label: str, points: np.ndarray, group_id: int | None) -> dict:
-    return {"label": label, "points": points.astype(float).tolist(), "group_id": group_id, "description": "",
-            "shape_type": "polygon", "flags": {}, "mask": None}
-
-
-def mask_to_labelme(mask: np.ndarray, labels: Labels, image_path: str, flags: dict | None = None,
-                    image: np.ndarray | None = None) -> dict:
-    """A LabelMe (v5) document for `mask`, pointing at `image_path` (relative to the JSON).
-
-    Args:
-        image: if given, embedded as base64 PNG imageData (the JSON then opens without the image file).
-    """
-    h, w = mask.shape
-    data = None
-    if image is not None:
-        buf = io.BytesIO()
-        Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG")
-        data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return {"version": LABELME_VERSION, "flags": flags or {}, "shapes": mask_to_shapes(mask, labels),
-            "imagePath": image_path, "imageData": data, "imageHeight": int(h), "imageWidth": int(w)}
-
-
-def write_labelme(path: str | os.PathLike, mask: np.ndarray, labels: Labels, *, image_path: str,
-                  image: np.ndarray | None = None, embed_image: bool = False, flags: dict | None = None,
-                  overwrite: bool = False) -> Path:
-    """Write `mask` as a LabelMe JSON file (atomic) that opens in LabelMe.
-
-    Args:
-        image_path: the image's path relative to the JSON (LabelMe's imagePath).
-        image: the image; embedded as imageData when `embed_image`, and used to check the size.
-    """
-    from oocyteseg.io.atomic import write_json
-
-    if image is not None and image.shape[:2] != mask.shape:
-        raise OocytesegError(f"image is {image.shape[1]}x{image.shape[0]} but mask is {mask.shape[1]}x{mask.shape[0]}",
-                             path, "pass the image the mask was made from")
-    doc = mask_to_labelme(mask, labels, image_path, flags, image=image if embed_image else None)
-    return write_json(path, doc, overwrite)

@@ -1,13 +1,18 @@
-"""The results page (docs/results.md): both studies' tables as the commands produced them, next to the seed
-papers' published numbers, with the project's phantom targets checked (met, or missed by how much).
+"""Write the results page (docs/results.md): both studies' tables as the commands produced them, next to the
+seed papers' published numbers, with the project's phantom targets checked (met, or missed by how much).
 
 Inputs are finished run folders of `oocyteseg experiment shimotsu` and `... andreini` and their logs
 (first line `date -u`, second line the exact command). Hand-written notes between the NOTES markers of
 an existing page are kept when the page is regenerated.
+
+Run (what `make results` does):
+    .venv/bin/python scripts/results_page.py --shimotsu runs/results/shimotsu --andreini runs/results/andreini \
+        --out docs/results.md
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -20,8 +25,8 @@ from oocyteseg.evaluation.metrics import iou_from_confusion
 from oocyteseg.evaluation.tables import table_to_markdown
 from oocyteseg.io.atomic import write_text
 from oocyteseg.morphometry.compare import case_table, table_markdown
-from oocyteseg.pipelines.andreini import PAPER_TABLE2, REGIMES, finished_confusions
-from oocyteseg.pipelines.shimotsu import PAPER_TABLE3_AVG
+from oocyteseg.pipelines.andreini import PAPER_TABLE2, finished_confusions
+from oocyteseg.pipelines.shimotsu_report import PAPER_TABLE3_AVG
 
 NOTES_BEGIN, NOTES_END = "<!-- NOTES: kept when the page is regenerated -->", "<!-- END NOTES -->"
 # Targets of the phantom studies: the paper's mean IoU (stretch 0.95), sERC IoU >= 0.80 in every case with
@@ -173,7 +178,7 @@ def write_results_page(out: str | os.PathLike, shimotsu: str | os.PathLike | Non
     out = Path(out)
     now = dt.datetime.now(dt.timezone.utc)
     parts = ["# Results: both seed studies reproduced on phantom data", "",
-             f"Page generated {now:%Y-%m-%d %H:%M} UTC by `oocyteseg experiment results`; machine: {machine()}.",
+             f"Page generated {now:%Y-%m-%d %H:%M} UTC by `scripts/results_page.py`; machine: {machine()}.",
              "Every number below was produced by the command shown with it. **Ours are phantom data** (procedural "
              "images with exact masks), **theirs are the seed papers' real clinical images**: the comparison checks "
              "the software, not clinical validity.", ""]
@@ -185,3 +190,19 @@ def write_results_page(out: str | os.PathLike, shimotsu: str | os.PathLike | Non
         parts.append(_kept_section(out, "## Andreini et al.") or "## Andreini et al.\n\nNot run.\n")
     parts += ["## Notes", "", _kept_notes(out), ""]
     return write_text(out, "\n".join(parts), overwrite=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", "-o", type=Path, default=Path("docs/results.md"), help="Markdown page to (re)write")
+    parser.add_argument("--shimotsu", type=Path, help="finished `oocyteseg experiment shimotsu` folder")
+    parser.add_argument("--andreini", type=Path, help="finished `oocyteseg experiment andreini` folder")
+    parser.add_argument("--shimotsu-log", type=Path, default=Path("docs/logs/shimotsu.log"), help="its run log")
+    parser.add_argument("--andreini-log", type=Path, default=Path("docs/logs/andreini.log"), help="its run log")
+    a = parser.parse_args(argv)
+    page = write_results_page(a.out, a.shimotsu, a.andreini, a.shimotsu_log, a.andreini_log)
+    print(f"results page: {page}")
+
+
+if __name__ == "__main__":
+    main()
