@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from oocyteseg.io.video import VideoFrame, VideoWriter
-from oocyteseg.inference.sinks import VideoInfo
+from oocyteseg.inference.sinks import SinkContext
 from oocyteseg.reports.overlay import annotate_frame
 
 OVERLAY_FILE = "overlay.mp4"
@@ -17,7 +17,7 @@ OVERLAY_FILE = "overlay.mp4"
 class OverlayVideoSink:
     """Writes out_dir/overlay.mp4 (H.264) streaming; the file appears only when the video is complete."""
 
-    def __init__(self, out_dir: Path, info: VideoInfo, quality: int = 23):
+    def __init__(self, out_dir: Path, info: SinkContext, quality: int = 23):
         self.info = info
         self.writer = VideoWriter(out_dir / OVERLAY_FILE, fps=info.fps, overwrite=True, quality=quality)
         self._open = False
@@ -41,6 +41,6 @@ class OverlayVideoSink:
                 self.writer.__exit__(RuntimeError, err, None)
 
 
-def overlay_sink(out_dir: Path, info: VideoInfo) -> OverlayVideoSink:
+def overlay_sink(out_dir: Path, info: SinkContext) -> OverlayVideoSink:
     """Sink factory for `analyze_video(..., sink_factories=[overlay_sink])`."""
     return OverlayVideoSink(out_dir, info)
