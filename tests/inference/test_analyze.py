@@ -199,7 +199,7 @@ def test_memory_does_not_grow_with_video_length(tiny_phantom, tmp_path, monkeypa
         def __init__(self, out_dir, info):
             self.peak = 0
 
-        def write(self, frame, mask, features):
+        def write(self, frame, mask, features, shapes):
             self.peak = max(self.peak, tracemalloc.get_traced_memory()[0])
 
         def close(self, ok):

@@ -1,6 +1,7 @@
 """Per-frame outputs of a video analysis ("sinks"): each receives every analysed frame once, in order.
 
-A sink is any object with `write(frame, mask, features)` and `close(ok)`; `close(ok=False)` is
+A sink is any object with `write(frame, mask, features, shapes)` and `close(ok)` (`shapes`: the frame's
+`morphometry.shapes.MaskShapes`, planes and outlines the features already traced, e.g. for an overlay); `close(ok=False)` is
 called when the analysis failed (a sink then discards what it has half written). Sinks are built
 by factories `factory(out_dir, info) -> sink`, so callers (e.g. the overlay video in
 `oocyteseg.reports`) can add their own.
@@ -21,6 +22,7 @@ from oocyteseg.io.images import write_image, write_mask
 from oocyteseg.io.labelme import mask_to_labelme
 from oocyteseg.io.video import NearestSampler, VideoFrame, VideoInfo
 from oocyteseg.inference.mask_store import MaskChunkWriter
+from oocyteseg.morphometry.shapes import MaskShapes
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class SinkContext:
 
 
 class FrameSink(Protocol):
-    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict) -> None: ...
+    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict, shapes: MaskShapes) -> None: ...
 
     def close(self, ok: bool) -> None: ...
 
@@ -49,7 +51,7 @@ class MaskSink:
     def __init__(self, out_dir: Path, chunk_frames: int = 64):
         self.writer = MaskChunkWriter(out_dir / "masks", chunk_frames)
 
-    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict) -> None:
+    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict, shapes: MaskShapes) -> None:
         self.writer.write(frame.index, frame.time_s, mask)
 
     def close(self, ok: bool) -> None:
@@ -72,7 +74,7 @@ class LabelmeSink:
         self.sampler = NearestSampler(fps)
         self.written = 0
 
-    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict) -> None:
+    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict, shapes: MaskShapes) -> None:
         for kept, kept_mask in self.sampler.push((frame, mask), frame.time_s):
             self._write(kept, kept_mask)
 

@@ -27,6 +27,7 @@ from oocyteseg.inference.sinks import LabelmeSink, MaskSink, SinkContext, SinkFa
 from oocyteseg.inference.summary import summarise, write_summary
 from oocyteseg.morphometry.measure import mask_features
 from oocyteseg.morphometry.scale import frame_scale
+from oocyteseg.morphometry.shapes import MaskShapes
 from oocyteseg.morphometry.temporal import flag_jumps, smooth_trajectory
 
 Progress = Callable[[int], None]  # called with the number of frames just finished
@@ -121,9 +122,12 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
 
     def features(item: tuple[list[VideoFrame], list[np.ndarray]]):
         batch, masks = item
+        shapes = [MaskShapes(m) for m in masks]  # traced once per frame, shared with the sinks (overlay)
         rows = [{"case": name, "video": str(video), "frame_index": f.index, "time_s": round(f.time_s, 6),
-                 **mask_features(m, labels, pixel_size)} for f, m in zip(batch, masks)]
-        return batch, masks, rows
+                 **mask_features(m, labels, pixel_size, sh)} for f, m, sh in zip(batch, masks, shapes)]
+        for sh in shapes:
+            sh.drop_planes()  # only the outlines travel on to the sinks
+        return batch, masks, rows, shapes
 
     chunks: list[pd.DataFrame] = []
     pending: list[dict] = []
@@ -132,11 +136,11 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     stream = pipelined(_batches(video, config.fps, config.batch_size),
                        [segment, features], maxsize=config.queue_size, name=f"analyze-{name}")
     try:
-        for batch, masks, rows in stream:
+        for batch, masks, rows, shapes in stream:
             shape = shape or masks[0].shape
-            for frame, mask, row in zip(batch, masks, rows):
+            for frame, mask, row, frame_shapes in zip(batch, masks, rows, shapes):
                 for sink in sinks:
-                    sink.write(frame, mask, row)
+                    sink.write(frame, mask, row, frame_shapes)
             pending += rows
             if len(pending) >= config.chunk_frames:  # compact rows into a DataFrame chunk
                 chunks.append(pd.DataFrame(pending))

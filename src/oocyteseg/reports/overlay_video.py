@@ -9,6 +9,7 @@ import numpy as np
 
 from oocyteseg.io.video import VideoFrame, VideoWriter
 from oocyteseg.inference.sinks import SinkContext
+from oocyteseg.morphometry.shapes import MaskShapes
 from oocyteseg.reports.overlay import annotate_frame
 
 OVERLAY_FILE = "overlay.mp4"
@@ -22,8 +23,9 @@ class OverlayVideoSink:
         self.writer = VideoWriter(out_dir / OVERLAY_FILE, fps=info.fps, overwrite=True, quality=quality)
         self._open = False
 
-    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict) -> None:
-        image = annotate_frame(frame.image, mask, self.info.labels, features, frame.time_s)
+    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict, shapes: MaskShapes) -> None:
+        outlines = {c: shapes.outlines(c) for c in range(1, self.info.labels.num_classes)}
+        image = annotate_frame(frame.image, mask, self.info.labels, features, frame.time_s, outlines)
         h, w = image.shape[:2]
         if h % 2 or w % 2:  # 4:2:0 video needs even sides
             image = np.pad(image, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
