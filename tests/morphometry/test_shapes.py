@@ -1,5 +1,6 @@
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -85,3 +86,12 @@ def test_thin_line_falls_back_to_unblurred_contour():
     m[10, 5:35] = 1  # 1 px wide: vanishes under the blur
     length, area = contour_length_area(m)
     assert length > 55 and area > 0
+
+
+def test_fill_holes_is_scipys_binary_fill_holes():
+    from scipy.ndimage import binary_fill_holes
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        m = cv2.GaussianBlur((rng.random((30, 40)) < 0.5).astype(np.float32), (0, 0), 1.2) > 0.45
+        assert np.array_equal(fill_holes(m), binary_fill_holes(m).astype(np.uint8))
