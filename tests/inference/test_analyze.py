@@ -16,7 +16,7 @@ from oocyteseg.cli.main import main
 from oocyteseg.inference import AnalyzeConfig, analyze_video, find_videos, parse_shard
 from oocyteseg.inference.batch import find_video_files, name_jobs, select_shard
 from oocyteseg.errors import OocytesegError
-from oocyteseg.io.video import VideoFrame, iter_frames
+from oocyteseg.io.video import VideoFrame, VideoInfo, iter_frames
 from tests.inference.conftest import make_tiny_phantom
 
 FRAMES = 12  # 1.5 s at 8 fps
@@ -199,7 +199,7 @@ def test_memory_does_not_grow_with_video_length(tiny_phantom, tmp_path, monkeypa
         def __init__(self, out_dir, info):
             self.peak = 0
 
-        def write(self, frame, mask, features):
+        def write(self, frame, mask, features, shapes):
             self.peak = max(self.peak, tracemalloc.get_traced_memory()[0])
 
         def close(self, ok):
@@ -207,8 +207,9 @@ def test_memory_does_not_grow_with_video_length(tiny_phantom, tmp_path, monkeypa
 
     for n in (60, 480):
         probes: list = []
-        monkeypatch.setattr(va, "iter_frames", lambda path, n=n: fake_frames(path, n))
-        monkeypatch.setattr(va, "probe_video", lambda path: (24.0, n))
+        monkeypatch.setattr(va, "sample_frames", lambda path, fps, n=n: fake_frames(path, n))
+        monkeypatch.setattr(va, "probe_video", lambda path, n=n: VideoInfo(str(path), "mp4", "h264", 128, 96, 24.0,
+                                                                           n / 24.0, n))
         live.update(now=0, max=0)
         tracemalloc.start()
         result = analyze_video(Path(f"v{n}.mp4"), f"v{n}", _StubPredictor(mask), tmp_path / f"v{n}",

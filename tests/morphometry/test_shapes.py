@@ -1,5 +1,6 @@
 import math
 
+import cv2
 import numpy as np
 import pytest
 
@@ -62,7 +63,8 @@ def test_components_sorted_and_offsets():
     assert tuple(comps.bboxes[0]) == (5, 30, 10, 10)
     crop, x0, y0 = comps.crop(1)
     assert (x0, y0) == (40, 10) and crop.sum() == 16
-    assert comps.mask(2)[0, 59] and comps.mask(2).sum() == 1
+    crop, x0, y0 = comps.crop(2)  # the corner pixel, at its place in the image
+    assert (x0, y0) == (59, 0) and crop.shape == (1, 1) and crop.sum() == 1
     np.testing.assert_allclose(comps.centroids[0], [9.5, 34.5])
     assert components(np.zeros((5, 5), bool)).count == 0
 
@@ -72,7 +74,8 @@ def test_fill_holes_and_largest_region():
     m[5:25, 5:25] = 1
     m[10:15, 10:15] = 0  # hole
     m[30:33, 30:33] = 1
-    assert fill_holes(m)[12, 12] == 1
+    filled = fill_holes(m)
+    assert filled.dtype == np.uint8 and filled[12, 12] == 1 and filled.sum() == 400 + 9  # only the hole
     crop, x0, y0, count, outline = largest_region(m)
     assert count == 2 and (x0, y0) == (5, 5) and crop.sum() == 400
     assert largest_region(np.zeros((4, 4), np.uint8))[0] is None
@@ -83,3 +86,12 @@ def test_thin_line_falls_back_to_unblurred_contour():
     m[10, 5:35] = 1  # 1 px wide: vanishes under the blur
     length, area = contour_length_area(m)
     assert length > 55 and area > 0
+
+
+def test_fill_holes_is_scipys_binary_fill_holes():
+    from scipy.ndimage import binary_fill_holes
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        m = cv2.GaussianBlur((rng.random((30, 40)) < 0.5).astype(np.float32), (0, 0), 1.2) > 0.45
+        assert np.array_equal(fill_holes(m), binary_fill_holes(m).astype(np.uint8))

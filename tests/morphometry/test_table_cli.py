@@ -6,7 +6,7 @@ import pytest
 
 from oocyteseg.cli.main import main
 from oocyteseg.io.images import write_mask
-from oocyteseg.morphometry.table import features_table, iter_masks, read_features, write_features
+from oocyteseg.morphometry.table import features_from_source, features_table, iter_masks, read_features, write_features
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
 
 from .shapes_util import icsi_scene
@@ -72,6 +72,16 @@ def test_cli_features_and_compare_on_phantom(phantom, tmp_path, capsys):
     assert "6 matched frames" in capsys.readouterr().out.replace("\n", " ")
     assert main(["compare", "--auto", str(tmp_path / "auto.csv"), "--manual", str(manual), "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_library_table_is_the_one_the_cli_writes(phantom, tmp_path):
+    """`features_from_source` already holds the temporal QC the CLI writes: the two tables are equal."""
+    out = tmp_path / "cli.parquet"
+    assert main(["features", str(phantom), "--out", str(out), "--pixel-size", "0.3"]) == 0
+    library = features_from_source(phantom, 0.3)
+    assert {"qc", "qc_jump"} <= set(library.columns)
+    pd.testing.assert_frame_equal(pd.read_parquet(out), library.reset_index(drop=True), check_dtype=False,
+                                  check_exact=True)  # parquet reads text back as pandas strings
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from oocyteseg.cli.frames_cmd import parse_fps
 from oocyteseg.cli.progress import progress_callback
 from oocyteseg.errors import OocytesegError
 from oocyteseg.inference.batch import parse_shard
@@ -31,18 +32,6 @@ def _command_line(ctx: typer.Context) -> str:
         else:
             parts += [param.opts[0], *values]
     return shlex.join(parts)
-
-
-def _parse_fps(text: str) -> float | None:
-    if text.strip().lower() == "all":
-        return None
-    try:
-        fps = float(text)
-    except ValueError:
-        fps = -1.0
-    if not fps > 0:
-        raise OocytesegError(f"bad --fps {text!r}", fix="use --fps all (every frame) or a positive number, e.g. --fps 4")
-    return fps
 
 
 def analyze(
@@ -78,11 +67,7 @@ def analyze(
     from oocyteseg.pipelines.analysis import run_analysis, run_stills
     from oocyteseg.reports.stills import has_videos
 
-    if batch_size < 1 or not labelme_fps > 0:
-        raise OocytesegError("--batch-size must be >= 1 and --labelme-fps > 0")
-    if pixel_size is not None and not pixel_size > 0:
-        raise OocytesegError(f"--pixel-size must be > 0, got {pixel_size}", fix="give micrometres per pixel")
-    config = AnalyzeConfig(fps=_parse_fps(fps), batch_size=batch_size, labelme=labelme, labelme_fps=labelme_fps,
+    config = AnalyzeConfig(fps=parse_fps(fps), batch_size=batch_size, labelme=labelme, labelme_fps=labelme_fps,
                            pixel_size_um=pixel_size)
     size_hw = tuple(size) if size and all(size) else None
     console, err = Console(), Console(stderr=True)

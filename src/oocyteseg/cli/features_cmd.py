@@ -13,7 +13,6 @@ from oocyteseg.io.classes_file import resolve_labels
 from oocyteseg.morphometry.compare import compare as compare_tables
 from oocyteseg.morphometry.compare_report import write_comparison
 from oocyteseg.morphometry.table import features_from_source, read_features, write_features
-from oocyteseg.morphometry.temporal import flag_jumps
 
 
 def features(
@@ -35,7 +34,6 @@ def features(
         raise OocytesegError(f"--pixel-size must be > 0, got {pixel_size}", fix="give micrometres per pixel")
     with progress_callback() as update:
         df = features_from_source(source, pixel_size, labels, progress=update)
-    df = flag_jumps(df)
     paths = write_features(df, out, overwrite)
     n_missing = int((df["reason"] != "").sum()) if "reason" in df.columns else 0
     Console().print(f"{len(df)} frames measured ({n_missing} with a reason/flag); "

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from oocyteseg.data.ingest_common import (IngestResult, Progress, case_from_layout, collect_files, frame_stem,
+from oocyteseg.data.ingest_common import (IngestResult, Progress, case_from_layout, frame_stem,
                                           relative_to, safe_name)
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import check_writable, write_table
@@ -35,35 +35,64 @@ class VideoSource:
     video: str
 
 
+def find_video_files(inputs: Sequence[str | os.PathLike], exclude: str | os.PathLike | None = None
+                     ) -> list[tuple[Path, Path | None]]:
+    """(video, root) for every input file and every file with a video suffix (`VIDEO_SUFFIXES`, hidden
+    files skipped) under input folders, searched recursively: resolved, in input order, sorted within a
+    folder; a video listed twice appears twice. root is the folder passed (None for a file passed
+    directly); files under `exclude` (e.g. the output folder) are not searched.
+    """
+    skip = Path(exclude).resolve() if exclude is not None else None
+    found: list[tuple[Path, Path | None]] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            root = path.resolve()
+            found += [(f, root) for f in sorted(root.rglob("*")) if f.suffix.lower() in VIDEO_SUFFIXES
+                      and not f.name.startswith(".") and f.is_file() and not (skip and f.is_relative_to(skip))]
+        elif path.is_file():
+            found.append((path.resolve(), None))
+        else:
+            raise OocytesegError("no such video or folder", path, "check the path")
+    if not found:
+        raise OocytesegError(f"no videos ({', '.join(VIDEO_SUFFIXES)}) found", ", ".join(map(str, inputs)),
+                             "pass video files or folders that contain videos")
+    return found
+
+
+def video_ids(videos: Sequence[tuple[Path, str]]) -> list[str]:
+    """Video id of each (path, case): the stem, or `<stem>-<suffix>` where the case holds several videos
+    with that stem (case01.mp4 and case01.wmv become case01-mp4 and case01-wmv)."""
+    stems: dict[tuple[str, str], int] = {}
+    for path, case in videos:
+        stems[(case, path.stem)] = stems.get((case, path.stem), 0) + 1
+    return [path.stem if stems[(case, path.stem)] == 1 else f"{path.stem}-{path.suffix.lstrip('.').lower()}"
+            for path, case in videos]
+
+
 def find_videos(inputs: Sequence[str | os.PathLike], case: str | None = None) -> tuple[list[VideoSource], list[OocytesegError]]:
-    """Videos named by the inputs (files, or folders searched recursively), with case and video ids.
+    """Videos named by the inputs (`find_video_files`), with case and video ids.
 
     Case id: `case` if given, else DIR/<case>/... for files found in a folder, else the file's stem.
-    Video id: the file's stem, or stem-suffix when one case holds several videos with the same stem
-    (case01.mp4 and case01.wmv become case01-mp4 and case01-wmv). A video listed twice is an error.
+    Video id: `video_ids`. A video listed twice, or two videos with one id in a case, is an error.
     """
-    sources: list[VideoSource] = []
+    cased: list[tuple[Path, str]] = []
     errors: list[OocytesegError] = []
     seen: set[Path] = set()
-    for path, root in collect_files(inputs, VIDEO_SUFFIXES, "video"):
-        resolved = path.resolve()
-        if resolved in seen:
+    for path, root in find_video_files(inputs):
+        if path in seen:
             errors.append(OocytesegError("video listed twice", path, "pass each video once"))
             continue
-        seen.add(resolved)
-        sources.append(VideoSource(path, case_from_layout(path, root, case), path.stem))
-    stems: dict[tuple[str, str], int] = {}
-    for s in sources:
-        stems[(s.case, s.video)] = stems.get((s.case, s.video), 0) + 1
+        seen.add(path)
+        cased.append((path, case_from_layout(path, root, case)))
     out, ids = [], set()
-    for s in sources:
-        vid = s.video if stems[(s.case, s.video)] == 1 else f"{s.video}-{s.path.suffix.lstrip('.').lower()}"
-        if (s.case, vid) in ids:
-            errors.append(OocytesegError(f"duplicate video name {vid!r} in case {s.case!r}", s.path,
+    for (path, c), vid in zip(cased, video_ids(cased)):
+        if (c, vid) in ids:
+            errors.append(OocytesegError(f"duplicate video name {vid!r} in case {c!r}", path,
                                          "rename one of the videos or pass --case"))
             continue
-        ids.add((s.case, vid))
-        out.append(VideoSource(s.path, s.case, vid))
+        ids.add((c, vid))
+        out.append(VideoSource(path, c, vid))
     return out, errors
 
 

@@ -23,11 +23,12 @@ from typing import Any
 from oocyteseg.data.ingest_common import case_from_layout, safe_name
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_json, write_table
-from oocyteseg.io.video import VIDEO_SUFFIXES  # one suffix list for `frames` and `analyze` (.asf included)
+from oocyteseg.data.ingest_frames import find_video_files as _find_files, video_ids
+from oocyteseg.io.video import VideoInfo, probe_video
 from oocyteseg.inference.memory import limit_allocator_growth
 from oocyteseg.inference.sinks import SinkFactory
 from oocyteseg.inference.summary import RUN_SUMMARY_FILE, run_summary_table
-from oocyteseg.inference.video_analysis import AnalyzeConfig, VideoResult, analyze_video, probe_video
+from oocyteseg.inference.video_analysis import AnalyzeConfig, VideoResult, analyze_video
 
 STARTED_FILE = "analysis.json"
 DONE_FILE = "done.json"
@@ -60,28 +61,10 @@ class BatchOutcome:
 
 
 def find_video_files(inputs: Sequence[str | Path], exclude: str | Path | None = None) -> list[tuple[Path, Path | None]]:
-    """(video, root) for video files named directly (root None) and found (recursively, by suffix) in
-    named folders (root = that folder); resolved, sorted by path, each video once (its first input).
-
-    Files under `exclude` (the output folder: its overlay videos) are not searched.
-    """
+    """(video, root) of `data.ingest_frames.find_video_files`, sorted by path, each video once (its first input)."""
     found: dict[Path, Path | None] = {}
-    skip = Path(exclude).resolve() if exclude is not None else None
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            root = path.resolve()
-            for p in sorted(root.rglob("*")):
-                if (p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
-                        and not (skip is not None and p.resolve().is_relative_to(skip))):
-                    found.setdefault(p.resolve(), root)
-        elif path.is_file():
-            found.setdefault(path.resolve(), None)
-        else:
-            raise OocytesegError("no such video or folder", path, "check the path")
-    if not found:
-        raise OocytesegError(f"no videos ({', '.join(VIDEO_SUFFIXES)}) found", ", ".join(map(str, inputs)),
-                             "pass video files or folders that contain videos")
+    for video, root in _find_files(inputs, exclude):
+        found.setdefault(video, root)
     return sorted(found.items())
 
 
@@ -98,12 +81,8 @@ def name_jobs(videos: Sequence[tuple[Path, Path | None]], case: str | None = Non
     `oocyteseg frames` names them); `-2`, `-3`... if two output folders would still be equal.
     """
     cased = [(path, case_from_layout(path, root, case)) for path, root in videos]
-    stems: dict[tuple[str, str], int] = {}
-    for path, c in cased:
-        stems[(c, path.stem)] = stems.get((c, path.stem), 0) + 1
     jobs, used = [], set()
-    for path, c in cased:
-        video = path.stem if stems[(c, path.stem)] == 1 else f"{path.stem}-{path.suffix.lstrip('.').lower()}"
+    for (path, c), video in zip(cased, video_ids(cased)):
         job, k = VideoJob(path, c, video), 2
         while job.name in used:
             job, k = VideoJob(path, c, f"{video}-{k}"), k + 1
@@ -185,7 +164,8 @@ def analyze_videos(inputs: Sequence[str | Path], predictor: Any, out: str | Path
             outcome.skipped.append(job)
         else:
             todo.append((job, state))
-    total = sum(_expected_frames(job.path, config.fps) for job, _ in todo)
+    infos = {job.path: _probe(job.path) for job, _ in todo}  # once per video: progress total and analysis
+    total = sum(_expected_frames(infos[job.path], config.fps) for job, _ in todo)
     done_frames = 0
 
     def advance(n: int) -> None:
@@ -205,7 +185,7 @@ def analyze_videos(inputs: Sequence[str | Path], predictor: Any, out: str | Path
                                            "model": model_info or {}, "started": _now()})
         try:
             result = analyze_video(job.path, job.case, predictor, folder, config, sink_factories, advance,
-                                   model_info)
+                                   model_info, infos[job.path])
         except OocytesegError as exc:
             outcome.failed.append((job, exc.one_line()))
             continue
@@ -238,11 +218,21 @@ def _summaries(out: Path) -> list[tuple[str, dict]]:
     return rows
 
 
-def _expected_frames(path: Path, fps: float | None) -> int:
-    """Frames the analysis of `path` will process, from the header (for the progress bar)."""
-    video_fps, frames = probe_video(path)
-    if fps and video_fps > fps:
-        frames = int(frames / video_fps * fps)
+def _probe(path: Path) -> VideoInfo | None:
+    """The video's header, or None when unreadable (the analysis then reports the file's error)."""
+    try:
+        return probe_video(path)
+    except OocytesegError:
+        return None
+
+
+def _expected_frames(info: VideoInfo | None, fps: float | None) -> int:
+    """Frames the analysis of a video will process, from its header (for the progress bar)."""
+    if info is None:
+        return 1
+    frames = info.frames or (int(round(info.duration_s * info.fps)) if info.duration_s == info.duration_s else 0)
+    if fps and info.fps > fps:
+        frames = int(frames / info.fps * fps)
     return max(frames, 1)
 
 

@@ -57,5 +57,35 @@ class TorchPredictor:
         return cls(model, InputSpec.from_extra(extra, size), device, labels_from_extra(extra))
 
     def predict(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
-        """Index masks (uint8, H x W) for a list of RGB uint8 images (each keeps its own size)."""
-        return predict_labels(torch_runner(self.model, self.device), images, self.spec, batch_size)
+        """Index masks (uint8, H x W) for a list of RGB uint8 images (each keeps its own size).
+
+        On a CPU the logits go through `data.preprocess.logits_to_labels` (OpenCV); on an accelerator
+        they are upsampled (bilinear, half-pixel centres as OpenCV) and arg-maxed there, so only the
+        uint8 masks cross to the host."""
+        if self.device.type == "cpu":
+            return predict_labels(torch_runner(self.model, self.device), images, self.spec, batch_size)
+        masks: list[np.ndarray] = []
+        for start in range(0, len(images), batch_size):
+            chunk = images[start:start + batch_size]
+            i = 0
+            while i < len(chunk):  # consecutive images of one size go together
+                j = i + 1
+                while j < len(chunk) and chunk[j].shape[:2] == chunk[i].shape[:2]:
+                    j += 1
+                masks += device_labels(self.model, self.spec.batch(chunk[i:j]), chunk[i].shape[:2], self.spec,
+                                       self.device)
+                i = j
+        return masks
+
+
+def device_labels(model: torch.nn.Module, batch: np.ndarray, image_hw: tuple[int, int], spec: InputSpec,
+                  device: torch.device) -> list[np.ndarray]:
+    """Index masks of a normalised batch of images of one size, upsampled and arg-maxed on `device`."""
+    with torch.inference_mode():
+        logits = model(torch.from_numpy(batch).to(device)).float()
+        rows, cols = spec.valid_region(image_hw, tuple(logits.shape[2:]))
+        logits = logits[:, :, rows, cols]
+        if tuple(logits.shape[2:]) != tuple(image_hw):
+            logits = torch.nn.functional.interpolate(logits, size=tuple(image_hw), mode="bilinear",
+                                                     align_corners=False)
+        return list(logits.argmax(1).to(torch.uint8).cpu().numpy())

@@ -1,6 +1,7 @@
 """Per-frame outputs of a video analysis ("sinks"): each receives every analysed frame once, in order.
 
-A sink is any object with `write(frame, mask, features)` and `close(ok)`; `close(ok=False)` is
+A sink is any object with `write(frame, mask, features, shapes)` and `close(ok)` (`shapes`: the frame's
+`morphometry.shapes.MaskShapes`, planes and outlines the features already traced, e.g. for an overlay); `close(ok=False)` is
 called when the analysis failed (a sink then discards what it has half written). Sinks are built
 by factories `factory(out_dir, info) -> sink`, so callers (e.g. the overlay video in
 `oocyteseg.reports`) can add their own.
@@ -8,7 +9,6 @@ by factories `factory(out_dir, info) -> sink`, so callers (e.g. the overlay vide
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,46 +20,29 @@ from oocyteseg.classes import LabelSet
 from oocyteseg.io.atomic import write_json
 from oocyteseg.io.images import write_image, write_mask
 from oocyteseg.io.labelme import mask_to_labelme
-from oocyteseg.io.video import VideoFrame
+from oocyteseg.io.video import NearestSampler, VideoFrame, VideoInfo
 from oocyteseg.inference.mask_store import MaskChunkWriter
+from oocyteseg.morphometry.shapes import MaskShapes
 
 
 @dataclass(frozen=True)
-class VideoInfo:
-    """What sinks know about the video being analysed."""
+class SinkContext:
+    """What sinks know about the analysis: the output name (the case), the video as probed, the frame rate
+    of the analysed sequence (the video's, or --fps) and the label set."""
 
-    name: str  # output name (the case)
-    path: Path  # the input video
-    fps: float  # frames per second of the analysed sequence (the video's, or --fps)
+    name: str
+    video: VideoInfo
+    fps: float
     labels: LabelSet
 
 
 class FrameSink(Protocol):
-    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict) -> None: ...
+    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict, shapes: MaskShapes) -> None: ...
 
     def close(self, ok: bool) -> None: ...
 
 
-SinkFactory = Callable[[Path, VideoInfo], FrameSink]
-
-
-class FrameSampler:
-    """Keep the first frame of every 1/fps-second bin (fps None: keep every frame)."""
-
-    def __init__(self, fps: float | None):
-        if fps is not None and not fps > 0:
-            raise ValueError(f"fps must be > 0, got {fps}")
-        self.fps = fps
-        self._last_bin = -math.inf
-
-    def keep(self, time_s: float) -> bool:
-        if self.fps is None:
-            return True
-        b = math.floor(time_s * self.fps + 1e-6)
-        if b > self._last_bin:
-            self._last_bin = b
-            return True
-        return False
+SinkFactory = Callable[[Path, SinkContext], FrameSink]
 
 
 class MaskSink:
@@ -68,7 +51,7 @@ class MaskSink:
     def __init__(self, out_dir: Path, chunk_frames: int = 64):
         self.writer = MaskChunkWriter(out_dir / "masks", chunk_frames)
 
-    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict) -> None:
+    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict, shapes: MaskShapes) -> None:
         self.writer.write(frame.index, frame.time_s, mask)
 
     def close(self, ok: bool) -> None:
@@ -77,7 +60,7 @@ class MaskSink:
 
 
 class LabelmeSink:
-    """Sampled frames as PNG plus a LabelMe JSON of the predicted mask, for correction by a person.
+    """Frames sampled at `fps` (`NearestSampler`) as PNG plus a LabelMe JSON of the predicted mask, for correction by a person.
 
     Files: out_dir/labelme/<name>_f<frame:05d>_t<seconds:08.3f>.png/.json (the naming that
     `oocyteseg features` and the phantom use, so corrected files go straight back into training),
@@ -85,15 +68,17 @@ class LabelmeSink:
     folder, which should hold only the images and their JSON).
     """
 
-    def __init__(self, out_dir: Path, info: VideoInfo, fps: float = 1.0):
+    def __init__(self, out_dir: Path, info: SinkContext, fps: float = 1.0):
         self.folder = out_dir / "labelme"
         self.info = info
-        self.sampler = FrameSampler(fps)
+        self.sampler = NearestSampler(fps)
         self.written = 0
 
-    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict) -> None:
-        if not self.sampler.keep(frame.time_s):
-            return
+    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict, shapes: MaskShapes) -> None:
+        for kept, kept_mask in self.sampler.push((frame, mask), frame.time_s):
+            self._write(kept, kept_mask)
+
+    def _write(self, frame: VideoFrame, mask: np.ndarray) -> None:
         stem = f"{self.info.name}_f{frame.index:05d}_t{frame.time_s:08.3f}"
         write_image(self.folder / f"{stem}.png", frame.image, True)
         write_mask(self.folder.parent / "labelme_masks" / f"{stem}.png", mask, list(self.info.labels.colors), True)

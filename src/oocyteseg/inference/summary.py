@@ -60,16 +60,19 @@ def summarise(table: pd.DataFrame, *, name: str, video: Path, seconds: float, fp
 
 
 def clean_json(obj: Any) -> Any:
-    """Replace NaN/inf by None and NumPy scalars by Python ones, so the JSON is strict."""
+    """A strict-JSON copy: NaN/inf become None, NumPy scalars and arrays Python values, other objects
+    (paths...) strings; dict keys become strings."""
     if isinstance(obj, dict):
         return {str(k): clean_json(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
+    if isinstance(obj, list | tuple | np.ndarray):
         return [clean_json(v) for v in obj]
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, float) and not math.isfinite(obj):
         return None
-    return obj
+    if obj is None or isinstance(obj, str | int | float | bool):
+        return obj
+    return str(obj)
 
 
 def _fmt(v: Any) -> str:

@@ -9,29 +9,29 @@ only the features rows (a few hundred bytes per frame) are kept until the end, f
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import av
 import numpy as np
 import pandas as pd
 
 from oocyteseg.data.preprocess import size_warning
+from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_table
-from oocyteseg.io.video import VideoFrame, iter_frames
+from oocyteseg.io.video import VideoFrame, VideoInfo, probe_video, sample_frames
 from oocyteseg.inference.pipeline import pipelined
-from oocyteseg.inference.sinks import FrameSampler, LabelmeSink, MaskSink, SinkFactory, VideoInfo
+from oocyteseg.inference.sinks import LabelmeSink, MaskSink, SinkContext, SinkFactory
 from oocyteseg.inference.summary import summarise, write_summary
 from oocyteseg.morphometry.measure import mask_features
 from oocyteseg.morphometry.scale import frame_scale
+from oocyteseg.morphometry.shapes import MaskShapes
 from oocyteseg.morphometry.temporal import flag_jumps, smooth_trajectory
 
 Progress = Callable[[int], None]  # called with the number of frames just finished
-JUMP_COLUMNS = ("f1", "f2", "f3", "f4", "tip_x", "tip_y")
+JUMP_COLUMNS = ("f1", "f2", "f3", "f4")  # judged one by one; the tip by the 2-D rule (`finish_table`)
 # Reasons that only say a structure is not in the frame (true of many real frames): not QC problems.
 ABSENCES = frozenset({"no_serc", "no_needle", "no_inclusion"})
 
@@ -41,11 +41,12 @@ class AnalyzeConfig:
     """Settings of a video analysis (written to analysis.json next to the results).
 
     Attributes:
-        fps: analyse N frames per second (the first frame of each 1/N s); None = every frame.
+        fps: analyse N frames per second (for each instant k/N s the nearest frame, `io.video.NearestSampler`);
+            None = every frame.
         batch_size: frames segmented together.
         chunk_frames: masks per stored chunk.
         queue_size: items (batches) each queue between two pipeline threads may hold.
-        labelme: also write PNG + LabelMe JSON of frames sampled at `labelme_fps`.
+        labelme: also write PNG + LabelMe JSON of frames sampled at `labelme_fps` (nearest frames, as `fps`).
         labelme_fps: LabelMe frames per second of video.
         pixel_size_um: micrometres per pixel (adds *_um columns), or None.
     """
@@ -57,6 +58,14 @@ class AnalyzeConfig:
     labelme: bool = False
     labelme_fps: float = 1.0
     pixel_size_um: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.fps is not None and not self.fps > 0:
+            raise OocytesegError(f"bad --fps {self.fps!r}", fix="use --fps all (every frame) or a positive number, e.g. --fps 4")
+        if self.batch_size < 1 or not self.labelme_fps > 0:
+            raise OocytesegError("--batch-size must be >= 1 and --labelme-fps > 0")
+        if self.pixel_size_um is not None and not self.pixel_size_um > 0:
+            raise OocytesegError(f"--pixel-size must be > 0, got {self.pixel_size_um}", fix="give micrometres per pixel")
 
 
 @dataclass
@@ -71,37 +80,20 @@ class VideoResult:
     summary: dict[str, Any]
 
 
-def probe_video(path: Path) -> tuple[float, int]:
-    """(frames per second, estimated frame count) from the container header; (0, 0) if unreadable."""
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            fps = float(stream.average_rate or stream.guessed_rate or 0)
-            frames = int(stream.frames or 0)
-            if not frames and stream.duration is not None and stream.time_base is not None:
-                frames = int(round(float(stream.duration * stream.time_base) * fps))
-            if not frames and container.duration:
-                frames = int(round(container.duration / 1e6 * fps))
-            return fps, frames
-    except Exception:  # noqa: BLE001 - a broken file is reported by the decoder with a proper message
-        return 0.0, 0
-
-
-def _batches(path: Path, sampler: FrameSampler, size: int) -> Iterator[list[VideoFrame]]:
+def _batches(path: Path, fps: float | None, size: int) -> Iterator[list[VideoFrame]]:
     batch: list[VideoFrame] = []
-    for frame in iter_frames(path):
-        if sampler.keep(frame.time_s):
-            batch.append(frame)
-            if len(batch) == size:
-                yield batch
-                batch = []
+    for frame in sample_frames(path, fps):
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
     if batch:
         yield batch
 
 
 def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config: AnalyzeConfig,
                   sink_factories: Sequence[SinkFactory] = (), progress: Progress | None = None,
-                  model_info: dict | None = None) -> VideoResult:
+                  model_info: dict | None = None, info: VideoInfo | None = None) -> VideoResult:
     """Analyse `video` into `out_dir` (which must be empty or new); returns the summary.
 
     Args:
@@ -110,16 +102,18 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
         predictor: anything with `predict(images, batch_size) -> masks` and `labels` (Torch/OnnxPredictor).
         sink_factories: extra per-frame outputs (e.g. the overlay video from `oocyteseg.reports`).
         progress: called with the number of frames finished after each batch.
+        info: the video's `probe_video` result when the caller has it already (probed once per video).
     """
     start = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    video_fps, _ = probe_video(video)
+    info = info or probe_video(video)
+    video_fps = info.fps
     fps_out = float(config.fps) if config.fps else (video_fps or 24.0)
-    info = VideoInfo(name=name, path=video, fps=fps_out, labels=predictor.labels)
+    context = SinkContext(name=name, video=info, fps=fps_out, labels=predictor.labels)
     sinks = [MaskSink(out_dir, config.chunk_frames)]
     if config.labelme:
-        sinks.append(LabelmeSink(out_dir, info, config.labelme_fps))
-    sinks += [factory(out_dir, info) for factory in sink_factories]
+        sinks.append(LabelmeSink(out_dir, context, config.labelme_fps))
+    sinks += [factory(out_dir, context) for factory in sink_factories]
     labels = predictor.labels
     pixel_size = config.pixel_size_um if config.pixel_size_um is not None else labels.pixel_size_um
 
@@ -128,22 +122,25 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
 
     def features(item: tuple[list[VideoFrame], list[np.ndarray]]):
         batch, masks = item
+        shapes = [MaskShapes(m) for m in masks]  # traced once per frame, shared with the sinks (overlay)
         rows = [{"case": name, "video": str(video), "frame_index": f.index, "time_s": round(f.time_s, 6),
-                 **mask_features(m, labels, pixel_size)} for f, m in zip(batch, masks)]
-        return batch, masks, rows
+                 **mask_features(m, labels, pixel_size, sh)} for f, m, sh in zip(batch, masks, shapes)]
+        for sh in shapes:
+            sh.drop_planes()  # only the outlines travel on to the sinks
+        return batch, masks, rows, shapes
 
     chunks: list[pd.DataFrame] = []
     pending: list[dict] = []
     shape: tuple[int, ...] = ()
     ok = False
-    stream = pipelined(_batches(video, FrameSampler(config.fps), config.batch_size),
+    stream = pipelined(_batches(video, config.fps, config.batch_size),
                        [segment, features], maxsize=config.queue_size, name=f"analyze-{name}")
     try:
-        for batch, masks, rows in stream:
+        for batch, masks, rows, shapes in stream:
             shape = shape or masks[0].shape
-            for frame, mask, row in zip(batch, masks, rows):
+            for frame, mask, row, frame_shapes in zip(batch, masks, rows, shapes):
                 for sink in sinks:
-                    sink.write(frame, mask, row)
+                    sink.write(frame, mask, row, frame_shapes)
             pending += rows
             if len(pending) >= config.chunk_frames:  # compact rows into a DataFrame chunk
                 chunks.append(pd.DataFrame(pending))
@@ -175,16 +172,21 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
 
 def finish_table(df: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
     """Order the columns and add the temporal QC (`qc`, `qc_jump`) and the smoothed tip; `scale` is the
-    frames' `frame_scale` (pixel floors are for 480x640)."""
+    frames' `frame_scale` (pixel floors are for 480x640).
+
+    f1-f4 are judged one by one (`flag_jumps`); the tip by the 2-D rule of `smooth_trajectory` (`jump:tip`),
+    run once: the same pass replaces the jumps before smoothing.
+    """
+    if len(df):
+        df = flag_jumps(df, columns=tuple(c for c in JUMP_COLUMNS if c in df.columns), scale=scale)
     if "tip_x" in df.columns and len(df):
-        flagged = flag_jumps(df, columns=tuple(c for c in JUMP_COLUMNS if c in df.columns), scale=scale)
         smooth = smooth_trajectory(df["time_s"], df[["tip_x", "tip_y"]].to_numpy(float), scale=scale)
         # smooth_trajectory sorts by time; frames are already in time order, so rows align
-        flagged["tip_x_smooth"] = smooth["x_smooth"].to_numpy()
-        flagged["tip_y_smooth"] = smooth["y_smooth"].to_numpy()
-        df = flagged
-    elif len(df):
-        df = flag_jumps(df, columns=())
+        df["tip_x_smooth"] = smooth["x_smooth"].to_numpy()
+        df["tip_y_smooth"] = smooth["y_smooth"].to_numpy()
+        tip = smooth["qc_jump"].to_numpy()
+        df.loc[tip, "qc"] = [f"{q};jump:tip" if q else "jump:tip" for q in df.loc[tip, "qc"]]
+        df["qc_jump"] = df["qc_jump"] | tip
     df["reason"] = df["reason"].fillna("").astype(str)
     df["qc_flagged"] = df["qc_jump"] | df["reason"].map(is_problem)
     first = ["case", "video", "frame_index", "time_s", "f1", "f2", "f3", "f4"]
@@ -196,8 +198,3 @@ def finish_table(df: pd.DataFrame, scale: float = 1.0) -> pd.DataFrame:
 def is_problem(reason: str) -> bool:
     """True when a `reason` names a problem, not just a structure absent from the frame (no sERC...)."""
     return any(r and r not in ABSENCES for r in reason.split(";"))
-
-
-def frames_per_second(frames: int, seconds: float) -> float:
-    """Processing speed; NaN for an empty or instantaneous run."""
-    return frames / seconds if frames and seconds > 0 else math.nan

@@ -102,7 +102,7 @@ class VideoInfo:
     codec: str
     width: int
     height: int
-    fps: float  # average frame rate (0 if unknown)
+    fps: float  # average (else guessed) frame rate; 0 if unknown
     duration_s: float  # NaN if the container does not say
     frames: int  # declared frame count (0 if unknown)
 
@@ -132,7 +132,7 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
         duration = float(container.duration) / 1e6 if container.duration else float("nan")
         return VideoInfo(path=str(path), container=container.format.name, codec=s.codec_context.name,
                          width=int(s.codec_context.width), height=int(s.codec_context.height),
-                         fps=float(s.average_rate or 0), duration_s=duration, frames=int(s.frames or 0))
+                         fps=float(s.average_rate or s.guessed_rate or 0), duration_s=duration, frames=int(s.frames or 0))
 
 
 @contextlib.contextmanager
@@ -214,27 +214,50 @@ def iter_frames(path: str | os.PathLike, *, strict: bool = True) -> Iterator[Vid
         yield VideoFrame(index=index, time_s=t, image=frame.to_ndarray(format="rgb24"))
 
 
-def sample_frames(path: str | os.PathLike, fps: float | None, *, strict: bool = True) -> Iterator[VideoFrame]:
-    """Frames at the instants k/fps (k = 0, 1, ...) by presentation time; fps None keeps every frame.
+class NearestSampler:
+    """The one rule for sampling N frames per second: for each instant k/fps (k = 0, 1, ...) the item whose
+    presentation time is nearest (on a tie, the later one); fps None keeps every item.
 
-    For each instant the frame whose time is nearest is taken (on a tie, the later frame), so timestamp
-    rounding (ASF stores milliseconds) and variable frame rates are handled. Instants after the last
-    frame are not sampled; a frame nearest to several instants (fps above the video's rate, gaps) is
-    written once. Only the previous frame is held, so memory does not grow with video length.
+    Feed items in time order with `push(item, time_s)`; it returns the items decided so far (each at
+    most once, in order). Instants after the last item are not sampled, and an item nearest to several
+    instants (fps above the video's rate, gaps) is returned once. Only the previous item is held.
     """
-    if fps is None:
-        yield from iter_frames(path, strict=strict)
-        return
-    if not fps > 0:
+
+    def __init__(self, fps: float | None):
+        if fps is not None and not fps > 0:
+            raise ValueError(f"fps must be > 0, got {fps}")
+        self.fps = fps
+        self._k = 0  # next instant
+        self._n = 0  # items pushed
+        self._prev: tuple[object, float, int] | None = None  # (item, time, serial) of the previous item
+        self._last = -1  # serial of the item returned last
+
+    def push(self, item, time_s: float) -> list:
+        """Items to keep now that `item` (at `time_s`) has arrived."""
+        if self.fps is None:
+            return [item]
+        cur, kept = (item, time_s, self._n), []
+        while self._k / self.fps <= time_s + _EPS:
+            tk = self._k / self.fps
+            prev = self._prev
+            choice = prev if prev is not None and tk - prev[1] < time_s - tk else cur
+            if choice[2] != self._last:
+                self._last = choice[2]
+                kept.append(choice[0])
+            self._k += 1
+        self._prev, self._n = cur, self._n + 1
+        return kept
+
+
+def sample_frames(path: str | os.PathLike, fps: float | None, *, strict: bool = True) -> Iterator[VideoFrame]:
+    """Frames at the instants k/fps by presentation time (`NearestSampler`); fps None keeps every frame.
+
+    Timestamp rounding (ASF stores milliseconds) and variable frame rates are handled; only the kept
+    frames are converted to RGB, and memory does not grow with video length.
+    """
+    if fps is not None and not fps > 0:
         raise OocytesegError(f"sampling rate must be > 0 frames/s, got {fps}", path, "pass e.g. --fps 1")
-    k, last_emitted = 0, -1
-    prev: tuple[int, float, av.VideoFrame] | None = None
-    for cur in _decode(Path(path), strict):
-        while k / fps <= cur[1] + _EPS:
-            tk = k / fps
-            choice = prev if prev is not None and tk - prev[1] < cur[1] - tk else cur
-            if choice[0] != last_emitted:
-                last_emitted = choice[0]
-                yield VideoFrame(index=choice[0], time_s=choice[1], image=choice[2].to_ndarray(format="rgb24"))
-            k += 1
-        prev = cur
+    sampler = NearestSampler(fps)
+    for decoded in _decode(Path(path), strict):
+        for index, t, frame in sampler.push(decoded, decoded[1]):
+            yield VideoFrame(index=index, time_s=t, image=frame.to_ndarray(format="rgb24"))

@@ -18,7 +18,7 @@ from oocyteseg.classes import ICSI, INCLUSIONS, LabelSet
 from oocyteseg.errors import OocytesegError
 from oocyteseg.morphometry.needle import needle_tip
 from oocyteseg.morphometry.scale import scaled_area
-from oocyteseg.morphometry.shapes import (circularity, components, contour_length_area,
+from oocyteseg.morphometry.shapes import (MaskShapes, circularity, components, contour_length_area,
                                           equivalent_diameter, fill_holes, largest_region,
                                           moments_ellipse)
 
@@ -55,7 +55,7 @@ def oocyte_region(mask: np.ndarray, labels: LabelSet = ICSI) -> tuple[np.ndarray
     pixels inside the convex hull of that component (where the needle lies over the oocyte); holes
     filled again (the needle lumen). Returns (uint8 region or None, component count).
     """
-    crop, x, y, count = _oocyte_crop(mask, labels)
+    crop, x, y, count = _oocyte_crop(MaskShapes(mask), labels)
     if crop is None:
         return None, count
     region = np.zeros(mask.shape, dtype=np.uint8)
@@ -63,12 +63,13 @@ def oocyte_region(mask: np.ndarray, labels: LabelSet = ICSI) -> tuple[np.ndarray
     return region, count
 
 
-def _oocyte_crop(mask: np.ndarray, labels: LabelSet) -> tuple[np.ndarray | None, int, int, int]:
+def _oocyte_crop(shapes: MaskShapes, labels: LabelSet) -> tuple[np.ndarray | None, int, int, int]:
     """`oocyte_region` as a crop of its bounding box: (crop, x0, y0, component count)."""
     oocyte, serc, needle = (labels.role(r) for r in ("oocyte", "serc", "needle"))
     if oocyte is None:
         return None, 0, 0, 0
-    crop, x, y, count, outline = largest_region(_plane(mask, oocyte) | _plane(mask, serc))
+    mask = shapes.mask
+    crop, x, y, count, outline = largest_region(shapes.plane(oocyte, serc), shapes.outlines(oocyte, serc))
     if crop is None:
         return None, 0, 0, 0
     h, w = crop.shape
@@ -77,20 +78,23 @@ def _oocyte_crop(mask: np.ndarray, labels: LabelSet) -> tuple[np.ndarray | None,
     return fill_holes(crop | (hull & _plane(mask[y:y + h, x:x + w], needle))), x, y, count
 
 
-def frame_features(mask: np.ndarray, pixel_size_um: float | None = None, labels: LabelSet = ICSI) -> dict:
+def frame_features(mask: np.ndarray, pixel_size_um: float | None = None, labels: LabelSet = ICSI,
+                   shapes: MaskShapes | None = None) -> dict:
     """Shimotsu features f1-f4 plus extras for one ICSI label mask, classes found by role.
 
     f1 = 4*pi*S_s/L_s^2 of the largest sERC, f2 = S_s/S_o, f3 = C_ox - T_nx, f4 = C_oy - T_ny (px).
+    `shapes`: the frame's shared planes and outlines (`MaskShapes` of `mask`), made here when not given.
     Never raises on a valid 2-D array; see docs/features.md for every column and reason.
     """
     mask = _check(mask)
+    shapes = shapes if shapes is not None else MaskShapes(mask)
     reasons: list[str] = _missing_roles(labels, ("oocyte", "serc", "needle"))
     nan = math.nan
     out: dict = {"f1": nan, "f2": nan, "f3": nan, "f4": nan, "f1_raw": nan}
     if mask.size and int(mask.max()) >= labels.num_classes:
         reasons.append("unknown_labels")
 
-    region, ox, oy, n_oocyte = _oocyte_crop(mask, labels)
+    region, ox, oy, n_oocyte = _oocyte_crop(shapes, labels)
     out["oocyte_components"] = n_oocyte
     if region is None:
         reasons.append("no_oocyte")
@@ -107,11 +111,12 @@ def frame_features(mask: np.ndarray, pixel_size_um: float | None = None, labels:
                    oocyte_major_axis=major, oocyte_minor_axis=minor, oocyte_orientation_deg=angle)
         c_o = (cx, cy)
 
-    _serc_features(_plane(mask, labels.role("serc")), out, reasons)
+    _serc_features(shapes.plane(labels.role("serc")), out, reasons)
     if math.isfinite(out["serc_area"]) and region is not None:
         out["f2"] = out["serc_area"] / out["oocyte_area"]
 
-    tip = needle_tip(_plane(mask, labels.role("needle")), toward=None if region is None else c_o)
+    needle = labels.role("needle")
+    tip = needle_tip(shapes.plane(needle), toward=None if region is None else c_o, outlines=shapes.outlines(needle))
     reasons.extend(tip.reasons)
     out.update(needle_components=tip.components, needle_width=tip.width, tip_x=tip.x, tip_y=tip.y,
                needle_axis_x=tip.axis[0], needle_axis_y=tip.axis[1])

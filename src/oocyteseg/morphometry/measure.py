@@ -14,7 +14,7 @@ import numpy as np
 from oocyteseg.classes import LabelSet, normalise_label
 from oocyteseg.morphometry.anatomy import ANATOMY_ROLES, anatomy_features
 from oocyteseg.morphometry.features import frame_features, inclusion_features
-from oocyteseg.morphometry.shapes import components
+from oocyteseg.morphometry.shapes import MaskShapes, components
 
 ICSI_ROLES = ("oocyte", "serc", "needle")
 SHIMOTSU = ("f1", "f2", "f3", "f4")
@@ -42,11 +42,14 @@ def class_features(mask: np.ndarray, labels: LabelSet, indices: list[int],
     return out
 
 
-def mask_features(mask: np.ndarray, labels: LabelSet, pixel_size_um: float | None = None) -> dict:
-    """Every feature the label set's roles allow, one dict with one `reason` column (joined by ';')."""
+def mask_features(mask: np.ndarray, labels: LabelSet, pixel_size_um: float | None = None,
+                  shapes: MaskShapes | None = None) -> dict:
+    """Every feature the label set's roles allow, one dict with one `reason` column (joined by ';').
+
+    `shapes`: the frame's `MaskShapes` when the caller shares it (e.g. with the overlay)."""
     parts: list[dict] = []
     if any(labels.role(r) is not None for r in ICSI_ROLES):
-        parts.append(frame_features(mask, pixel_size_um, labels))
+        parts.append(frame_features(mask, pixel_size_um, labels, shapes))
     if labels.role("inclusion") is not None:
         parts.append(inclusion_features(mask, pixel_size_um, labels))
     if any(labels.role(r) is not None for r in ANATOMY_ROLES):

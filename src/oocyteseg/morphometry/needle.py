@@ -15,6 +15,7 @@ The pixel constants below are for 480x640 frames; they are scaled with the frame
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -50,16 +51,20 @@ class NeedleTip:
         return not math.isnan(self.x)
 
 
-def needle_tip(needle: np.ndarray, toward: tuple[float, float] | None = None) -> NeedleTip:
+def needle_tip(needle: np.ndarray, toward: tuple[float, float] | None = None,
+               outlines: Sequence[np.ndarray] | None = None) -> NeedleTip:
     """Find the needle tip in a boolean needle mask.
 
     Args:
         needle: HxW boolean mask of the needle class.
         toward: (x, y) of the oocyte centroid, used to orient a needle that touches no border.
+        outlines: the mask's outer contours when known (`MaskShapes.outlines`), else traced here.
     """
     out = NeedleTip()
     s = frame_scale(needle.shape)
-    crop, x0, y0, out.components, outline = largest_region(needle)
+    if outlines is None:
+        outlines = cv2.findContours(needle.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
+    crop, x0, y0, out.components, outline = largest_region(needle, outlines)
     if crop is None:
         out.reasons.append("no_needle")
         return out
@@ -95,7 +100,7 @@ def needle_tip(needle: np.ndarray, toward: tuple[float, float] | None = None) ->
         return out
 
     if out.components > 1:
-        extra = _fragments_ahead(needle, mean, u, t_end, out.width, s)
+        extra = _fragments_ahead(outlines, mean, u, t_end, out.width, s)
         if len(extra):
             out.reasons.append("needle_fragmented")
             pts, crop, x0, y0 = np.vstack([pts, extra]), needle.astype(np.uint8), 0, 0
@@ -137,9 +142,9 @@ def _orientation(t_border: np.ndarray, t_min: float, t_max: float, mean: np.ndar
     return by_oocyte
 
 
-def _fragments_ahead(needle: np.ndarray, mean: np.ndarray, u: np.ndarray, t_end: float,
+def _fragments_ahead(contours: Sequence[np.ndarray], mean: np.ndarray, u: np.ndarray, t_end: float,
                      width: float, s: float = 1.0) -> np.ndarray:
-    """Outline points of smaller needle pieces that continue the main piece along its axis.
+    """Outline points (from the needle's outer `contours`) of smaller pieces that continue the main piece.
 
     A segmentation may lose the needle where it crosses the oocyte and keep the tip as a separate
     piece. A piece belongs to the needle when it lies within `width` + 2 px of the axis line, starts
@@ -147,7 +152,6 @@ def _fragments_ahead(needle: np.ndarray, mean: np.ndarray, u: np.ndarray, t_end:
     FRAGMENT_GAP px; pieces are chained in order along the axis. Pixel constants are times the frame
     scale `s` (areas times s²).
     """
-    contours, _ = cv2.findContours(needle.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     normal = np.array([-u[1], u[0]])
     pieces = []
     for c in contours:

@@ -19,6 +19,7 @@ from oocyteseg.io.atomic import check_writable, write_table
 from oocyteseg.io.classes_file import resolve_labels
 from oocyteseg.io.images import read_mask
 from oocyteseg.morphometry.measure import mask_features
+from oocyteseg.morphometry.temporal import flag_jumps
 
 META_COLUMNS = ["case", "video", "time_s", "frame_index"]
 _META_DEFAULTS = {"case": "", "video": "", "time_s": math.nan, "frame_index": -1}
@@ -108,7 +109,8 @@ def iter_masks(source: str | os.PathLike, labels: LabelSet | str | os.PathLike |
 def features_from_source(source: str | os.PathLike, pixel_size_um: float | None = None,
                          labels: LabelSet | str | os.PathLike | None = None,
                          progress: Progress | None = None) -> pd.DataFrame:
-    """`features_table` over `iter_masks(source, labels)`, reporting progress as ("features", done, total)."""
+    """`features_table` over `iter_masks(source, labels)` with the temporal QC (`temporal.flag_jumps`: `qc`,
+    `qc_jump`): the table `oocyteseg features` writes. Progress is reported as ("features", done, total)."""
     total = count_masks(source)
 
     def tracked() -> Iterator[tuple[dict, np.ndarray | None]]:
@@ -117,7 +119,7 @@ def features_from_source(source: str | os.PathLike, pixel_size_um: float | None 
             if progress:
                 progress("features", i, total)
 
-    return features_table(tracked(), pixel_size_um)
+    return flag_jumps(features_table(tracked(), pixel_size_um))
 
 
 def write_features(df: pd.DataFrame, out: str | os.PathLike, overwrite: bool = False) -> list[Path]:

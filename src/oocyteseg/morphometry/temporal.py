@@ -28,32 +28,25 @@ PIXEL_COLUMNS = frozenset({"f3", "f4", "tip_x", "tip_y"})  # floors in pixels (a
 _MAD_TO_SD = 1.4826
 
 
-def _rolling(x: np.ndarray, window: int, fn, odd_ends: bool = False) -> np.ndarray:
-    """fn over a centred window (NaN ignored). With odd_ends the series is extended point-symmetrically
+def _rolling_median(x: np.ndarray, window: int, odd_ends: bool = False) -> np.ndarray:
+    """Median over a centred window of 2 * (window // 2) + 1 frames (NaN ignored; NaN where the window holds
+    no finite value), by pandas. With odd_ends the series is extended point-symmetrically
     (x[-j] = 2 x[0] - x[j]) so that a steady trend is not mistaken for a jump at either end."""
     half = window // 2
     n = len(x)
-    if odd_ends and n > 1:
-        k = min(half, n - 1)
+    k = min(half, n - 1) if odd_ends and n > 1 else 0
+    if k:
         x = np.concatenate([2 * x[0] - x[k:0:-1], x, 2 * x[-1] - x[-2:-k - 2:-1]])
-        offset = k
-    else:
-        offset = 0
-    out = np.full(n, np.nan)
-    for i in range(n):
-        c = i + offset
-        seg = x[max(0, c - half): c + half + 1]
-        seg = seg[np.isfinite(seg)]
-        if len(seg):
-            out[i] = fn(seg)
-    return out
+    x = np.where(np.isfinite(x), x, np.nan)  # +-inf is ignored like NaN
+    med = pd.Series(x, dtype=float).rolling(2 * half + 1, center=True, min_periods=1).median().to_numpy()
+    return med[k:k + n]
 
 
 def hampel(x, window: int = HAMPEL_WINDOW, k: float = HAMPEL_K, floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Hampel filter of a 1-D series: (values with outliers replaced by the rolling median, outlier mask)."""
     x = np.asarray(x, dtype=float)
-    med = _rolling(x, window, np.median, odd_ends=True)
-    mad = _rolling(np.abs(x - med), window, np.median)
+    med = _rolling_median(x, window, odd_ends=True)
+    mad = _rolling_median(np.abs(x - med), window)
     with np.errstate(invalid="ignore"):
         jump = np.isfinite(x) & (np.abs(x - med) > np.maximum(k * _MAD_TO_SD * mad, floor))
     return np.where(jump, med, x), jump
@@ -75,9 +68,9 @@ def smooth_trajectory(times, tip_xy, window: int = HAMPEL_WINDOW, k: float = HAM
         raise ValueError(f"times ({len(t)}) and tip_xy ({len(xy)}) differ in length")
     order = np.argsort(t, kind="stable")
     t, xy = t[order], xy[order]
-    med = np.column_stack([_rolling(xy[:, i], window, np.median, odd_ends=True) for i in range(2)])
+    med = np.column_stack([_rolling_median(xy[:, i], window, odd_ends=True) for i in range(2)])
     dev = xy - med
-    mad = np.column_stack([_rolling(np.abs(dev[:, i]), window, np.median) for i in range(2)])
+    mad = np.column_stack([_rolling_median(np.abs(dev[:, i]), window) for i in range(2)])
     spread = _MAD_TO_SD * np.hypot(mad[:, 0], mad[:, 1])
     with np.errstate(invalid="ignore"):
         jump = np.isfinite(xy).all(axis=1) & (np.hypot(dev[:, 0], dev[:, 1]) > np.maximum(k * spread, floor_px * scale))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import cv2
 import numpy as np
 
@@ -9,24 +11,15 @@ from oocyteseg.classes import LabelSet
 
 
 def overlay_mask(image: np.ndarray, mask: np.ndarray, labels: LabelSet, alpha: float = 0.45,
-                 contours: bool = True) -> np.ndarray:
-    """Blend class colours over an RGB image (background left untouched) and outline each class."""
-    colors = np.asarray(labels.colors, np.float32)
-    out = image.astype(np.float32).copy()
-    fg = mask > 0
-    out[fg] = (1 - alpha) * out[fg] + alpha * colors[mask[fg]]
-    out = out.clip(0, 255).astype(np.uint8)
-    if contours:
-        for c in range(1, labels.num_classes):
-            cnts, _ = cv2.findContours((mask == c).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-            cv2.drawContours(out, cnts, -1, tuple(int(v) for v in labels.colors[c]), 1, lineType=cv2.LINE_AA)
-    return out
+                 contours: bool = True, outlines: Mapping[int, Sequence[np.ndarray]] | None = None) -> np.ndarray:
+    """Blend class colours over an RGB image (background left untouched) and outline each class.
 
-
-def overlay_mask_fast(image: np.ndarray, mask: np.ndarray, labels: LabelSet, alpha: float = 0.45,
-                      contours: bool = True) -> np.ndarray:
-    """`overlay_mask` in 8-bit OpenCV arithmetic (~5x faster; pixels differ by at most 1 grey level from
-    rounding): used for every frame of the overlay video."""
+    8-bit OpenCV arithmetic (rounded; every frame of the overlay video goes through it). `outlines`:
+    the outer contours of some classes (class id -> OpenCV contours) when the caller has them already
+    (`morphometry.shapes.MaskShapes`); the others are traced here.
+    """
+    image = np.ascontiguousarray(image)
+    mask = np.ascontiguousarray(mask, dtype=np.uint8)
     lut = np.zeros((3, 256), np.uint8)
     lut[:, :labels.num_classes] = np.asarray(labels.colors, np.uint8).T
     colour = cv2.merge([cv2.LUT(mask, lut[c]) for c in range(3)])
@@ -35,7 +28,9 @@ def overlay_mask_fast(image: np.ndarray, mask: np.ndarray, labels: LabelSet, alp
     cv2.copyTo(blended, (mask > 0).view(np.uint8), out)
     if contours:
         for c in range(1, labels.num_classes):
-            cnts, _ = cv2.findContours((mask == c).view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            cnts = (outlines or {}).get(c)
+            if cnts is None:
+                cnts, _ = cv2.findContours((mask == c).view(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             cv2.drawContours(out, cnts, -1, tuple(int(v) for v in labels.colors[c]), 1, lineType=cv2.LINE_AA)
     return out
 
@@ -53,9 +48,10 @@ def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 0.45)
 
 
 def annotate_frame(image: np.ndarray, mask: np.ndarray, labels: LabelSet, features: dict,
-                   time_s: float | None = None) -> np.ndarray:
-    """Overlay of `mask` plus the oocyte centre (circle), needle tip (cross), and f1..f4 as text."""
-    out = overlay_mask_fast(np.ascontiguousarray(image), np.ascontiguousarray(mask, dtype=np.uint8), labels)
+                   time_s: float | None = None, outlines: Mapping[int, Sequence[np.ndarray]] | None = None) -> np.ndarray:
+    """Overlay of `mask` (`overlay_mask`; `outlines` as there) plus the oocyte centre (circle), needle tip
+    (cross), and f1..f4 as text."""
+    out = overlay_mask(image, mask, labels, outlines=outlines)
     cx, cy = features.get("oocyte_cx"), features.get("oocyte_cy")
     tx, ty = features.get("tip_x"), features.get("tip_y")
     if _finite(cx, cy):

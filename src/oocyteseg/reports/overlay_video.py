@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from oocyteseg.io.video import VideoFrame, VideoWriter
-from oocyteseg.inference.sinks import VideoInfo
+from oocyteseg.inference.sinks import SinkContext
+from oocyteseg.morphometry.shapes import MaskShapes
 from oocyteseg.reports.overlay import annotate_frame
 
 OVERLAY_FILE = "overlay.mp4"
@@ -17,13 +18,14 @@ OVERLAY_FILE = "overlay.mp4"
 class OverlayVideoSink:
     """Writes out_dir/overlay.mp4 (H.264) streaming; the file appears only when the video is complete."""
 
-    def __init__(self, out_dir: Path, info: VideoInfo, quality: int = 23):
+    def __init__(self, out_dir: Path, info: SinkContext, quality: int = 23):
         self.info = info
         self.writer = VideoWriter(out_dir / OVERLAY_FILE, fps=info.fps, overwrite=True, quality=quality)
         self._open = False
 
-    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict) -> None:
-        image = annotate_frame(frame.image, mask, self.info.labels, features, frame.time_s)
+    def write(self, frame: VideoFrame, mask: np.ndarray, features: dict, shapes: MaskShapes) -> None:
+        outlines = {c: shapes.outlines(c) for c in range(1, self.info.labels.num_classes)}
+        image = annotate_frame(frame.image, mask, self.info.labels, features, frame.time_s, outlines)
         h, w = image.shape[:2]
         if h % 2 or w % 2:  # 4:2:0 video needs even sides
             image = np.pad(image, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
@@ -41,6 +43,6 @@ class OverlayVideoSink:
                 self.writer.__exit__(RuntimeError, err, None)
 
 
-def overlay_sink(out_dir: Path, info: VideoInfo) -> OverlayVideoSink:
+def overlay_sink(out_dir: Path, info: SinkContext) -> OverlayVideoSink:
     """Sink factory for `analyze_video(..., sink_factories=[overlay_sink])`."""
     return OverlayVideoSink(out_dir, info)

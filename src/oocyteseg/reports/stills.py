@@ -20,7 +20,7 @@ import pandas as pd
 
 from oocyteseg.data.ingest_common import case_from_layout, safe_name
 from oocyteseg.data.ingest_folder import IMAGE_SUFFIXES
-from oocyteseg.inference.batch import VIDEO_SUFFIXES
+from oocyteseg.io.video import VIDEO_SUFFIXES
 from oocyteseg.data.preprocess import size_warning
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_json, write_table

@@ -11,8 +11,8 @@ import pandas as pd
 from oocyteseg.classes import LabelSet
 from oocyteseg.errors import OocytesegError
 from oocyteseg.evaluation.metrics import confusion_matrix, iou_from_confusion
+from oocyteseg.io.video import NearestSampler
 from oocyteseg.inference.mask_store import iter_mask_chunks
-from oocyteseg.inference.sinks import FrameSampler
 from oocyteseg.morphometry.measure import mask_features
 
 TRUTH_SUFFIX = "_masks.npz"
@@ -68,7 +68,7 @@ def score_case(mask_dir: Path, truth_path: Path, labels: LabelSet, case: str,
     k = labels.num_classes
     cm = np.zeros((k, k), np.int64)
     rows, scored = [], 0
-    sampler = FrameSampler(feature_fps)
+    sampler = NearestSampler(feature_fps)
     for index, times, masks in iter_mask_chunks(mask_dir):
         for i, t, pred in zip(index, times, masks):
             if i >= len(truth):
@@ -79,9 +79,9 @@ def score_case(mask_dir: Path, truth_path: Path, labels: LabelSet, case: str,
                                      f"{pred.shape[1]}x{pred.shape[0]}", truth_path, "pass the masks of this video")
             cm += confusion_matrix(pred, gt, k).numpy()
             scored += 1
-            if sampler.keep(float(t)):
-                rows.append({"case": case, "video": video, "frame_index": int(i), "time_s": float(t),
-                             **mask_features(gt, labels)})
+            for ki, kt, kgt in sampler.push((i, t, gt), float(t)):
+                rows.append({"case": case, "video": video, "frame_index": int(ki), "time_s": float(kt),
+                             **mask_features(kgt, labels)})
     return cm, pd.DataFrame(rows), scored
 
 

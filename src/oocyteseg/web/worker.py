@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from oocyteseg.errors import OocytesegError
+from oocyteseg.inference.summary import clean_json
 from oocyteseg.web.storage import Job, JobStore
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class Worker:
             result = self.analyse(staged, self.model_path, out / "analysis", progress)
             artefacts = collect_artefacts(out, result.get("files", {}))
             self.store.update(job.id, state="done", progress=1.0, finished=time.time(),
-                              summary=_plain(result.get("summary", {})), artefacts=artefacts)
+                              summary=clean_json(result.get("summary", {})), artefacts=artefacts)
         except Exception as exc:  # a failed job must not stop the worker
             message = exc.one_line() if isinstance(exc, OocytesegError) else f"{type(exc).__name__}: {exc}"
             for path in (out / "input", job.input_path):  # the user knows the file by its name, not our paths
@@ -156,18 +157,3 @@ def _zip_folder(folder: Path, target: Path) -> None:
             if f.is_file():
                 zf.write(f, f.relative_to(folder).as_posix())
     tmp.replace(target)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe copy of a summary (paths become strings, NaN becomes None)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and value != value:
-        return None
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "item"):
-        return _plain(value.item())
-    return str(value)
