@@ -92,3 +92,17 @@ def test_a_frame_of_another_aspect_is_warned_about(tmp_path, capsys):
     assert main(["analyze", str(image), "--model", str(ckpt), "--out", str(tmp_path / "o")]) == 0
     err = capsys.readouterr().err
     assert "warning:" in err and "48x96" in err and "stretched" in err
+
+
+def test_has_videos_finds_videos_by_suffix_and_skips_the_excluded_folder(tmp_path):
+    from oocyteseg.reports.stills import has_videos
+
+    (tmp_path / "stills").mkdir()
+    (tmp_path / "stills" / "a.png").write_bytes(b"")
+    assert not has_videos([tmp_path / "stills"])
+    assert not has_videos([tmp_path / "stills" / "a.png", tmp_path / "missing"])
+    (tmp_path / "runs" / "out").mkdir(parents=True)
+    (tmp_path / "runs" / "out" / "overlay.mp4").write_bytes(b"")
+    assert not has_videos([tmp_path / "runs"], exclude=tmp_path / "runs" / "out")
+    assert has_videos([tmp_path / "missing", tmp_path / "runs"])
+    assert has_videos([tmp_path / "runs" / "out" / "overlay.mp4"])

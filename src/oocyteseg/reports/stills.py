@@ -20,6 +20,7 @@ import pandas as pd
 
 from oocyteseg.data.ingest_common import case_from_layout, safe_name
 from oocyteseg.data.ingest_folder import IMAGE_SUFFIXES
+from oocyteseg.data.ingest_frames import find_video_files
 from oocyteseg.io.video import VIDEO_SUFFIXES
 from oocyteseg.data.preprocess import size_warning
 from oocyteseg.errors import OocytesegError
@@ -68,15 +69,11 @@ def find_images(inputs: Sequence[str | os.PathLike], exclude: str | os.PathLike 
 
 def has_videos(inputs: Sequence[str | os.PathLike], exclude: str | os.PathLike | None = None) -> bool:
     """Whether the inputs name or contain (recursively) at least one video file (`exclude` not searched)."""
-    skip = Path(exclude).resolve() if exclude is not None else None
-    for item in inputs:
-        p = Path(item)
-        if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
-            return True
-        if p.is_dir() and any(f.suffix.lower() in VIDEO_SUFFIXES and f.is_file()
-                              and not (skip is not None and f.resolve().is_relative_to(skip)) for f in p.rglob("*")):
-            return True
-    return False
+    named = [p for p in map(Path, inputs) if p.is_dir() or (p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES)]
+    try:
+        return bool(find_video_files(named, exclude))
+    except OocytesegError:  # nothing found
+        return False
 
 
 def analyze_images(images: Sequence[tuple[Path, Path | None]], predictor, out: str | os.PathLike, *,
