@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +20,8 @@ from oocyteseg.data.manifest import load_manifest
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.classes_file import BUILTIN, ClassesFile, as_classes
 from oocyteseg.io.images import read_image, read_mask
+from oocyteseg.progress import ProgressFn as Progress
 
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from oocyteseg.errors import OocytesegError
+from oocyteseg.progress import ProgressFn as Progress
 
 if TYPE_CHECKING:
     from oocyteseg.io.classes_file import ClassesFile
 
-Progress = Callable[[str, int, int], None]
 
 # `<anything>_f<index>_t<seconds>`: how `oocyteseg frames` and the phantom name video frames.
 FRAME_NAME = re.compile(r"_f(?P<index>\d+)_t(?P<time>\d+(?:\.\d+)?)$")

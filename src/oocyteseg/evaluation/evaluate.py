@@ -8,7 +8,7 @@ so every metric is computed on the original annotation pixels and equals what th
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,8 +24,8 @@ from oocyteseg.devices import resolve_device
 from oocyteseg.errors import OocytesegError
 from oocyteseg.evaluation.metrics import confusion_matrix, summarize
 from oocyteseg.io.images import read_image, read_mask
+from oocyteseg.progress import ProgressFn as Progress
 
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import shutil
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +29,11 @@ from oocyteseg.inference.memory import limit_allocator_growth
 from oocyteseg.inference.sinks import SinkFactory
 from oocyteseg.inference.summary import RUN_SUMMARY_FILE, run_summary_table
 from oocyteseg.inference.video_analysis import AnalyzeConfig, VideoResult, analyze_video
+from oocyteseg.progress import ProgressFn as Progress
 
 STARTED_FILE = "analysis.json"
 DONE_FILE = "done.json"
 
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from oocyteseg.io.classes_file import resolve_labels
 from oocyteseg.io.images import read_mask
 from oocyteseg.morphometry.measure import mask_features
 from oocyteseg.morphometry.temporal import flag_jumps
+from oocyteseg.progress import ProgressFn as Progress
 
 META_COLUMNS = ["case", "video", "time_s", "frame_index"]
 _META_DEFAULTS = {"case": "", "video": "", "time_s": math.nan, "frame_index": -1}
@@ -27,7 +28,6 @@ _EXTRA_META = ["labelset", "source", "mask"]
 # phantom / frame-export file names: <case>_f<frame>[_t<seconds>]
 _STEM = re.compile(r"^(?P<case>.+?)_f(?P<frame>\d+)(?:_t(?P<time>\d+(?:\.\d+)?))?$")
 
-Progress = Callable[[str, int, int], None]
 
 
 def features_table(masks: Iterable[tuple[dict, np.ndarray | None]], pixel_size_um: float | None = None,

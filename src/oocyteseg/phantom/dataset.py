@@ -9,7 +9,6 @@ and, unless `anatomy` is off, in the `oocyte-anatomy` label set (anatomy/<case>/
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,11 +24,11 @@ from oocyteseg.io.video import VideoWriter
 from oocyteseg.phantom.inclusions import render_closeup
 from oocyteseg.phantom.params import CaseParams, sample_case
 from oocyteseg.phantom.render import anatomy_mask, render_frame
+from oocyteseg.progress import ProgressFn as Progress
 
 MANIFEST_COLUMNS = ["case", "video", "frame_index", "time_s", "image", "mask", "source", "labelset",
                     "width", "height", "labelme"]
 
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,11 +25,11 @@ from oocyteseg.io.images import read_image, read_mask, write_image, write_mask
 from oocyteseg.morphometry.compare import case_table, compare, table_markdown, tip_error_summary
 from oocyteseg.morphometry.table import features_table
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
+from oocyteseg.progress import ProgressFn as Progress
 from oocyteseg.reports.overlay import overlay_mask
 from oocyteseg.training.config import config_from_dict
 from oocyteseg.training.engine import train
 
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass

@@ -5,7 +5,6 @@ Every stage is skipped when its outputs exist."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,11 +17,11 @@ from oocyteseg.data.ingest_labelme import ingest_labelme
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.labelme import write_labelme
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
+from oocyteseg.progress import ProgressFn as Progress
 
 if TYPE_CHECKING:
     from oocyteseg.pipelines.shimotsu import ShimotsuSettings
 
-Progress = Callable[[str, int, int], None]
 
 
 def make_phantom_study(out: Path, s: ShimotsuSettings, progress: Progress | None = None) -> tuple[Path, Path]:

@@ -12,7 +12,7 @@ in `oocyteseg frames` (IMAGES/<case>/...), or `case=` for one image.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,11 +28,11 @@ from oocyteseg.io.atomic import write_json, write_table
 from oocyteseg.io.images import read_image, read_mask, write_image, write_mask
 from oocyteseg.io.labelme import write_labelme
 from oocyteseg.morphometry.table import features_table
+from oocyteseg.progress import ProgressFn as Progress
 from oocyteseg.reports.overlay import overlay_mask
 
 STILLS_DIR = "stills"
 
-Progress = Callable[[str, int, int], None]
 
 
 @dataclass
