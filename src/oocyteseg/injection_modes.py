@@ -1,7 +1,8 @@
-"""The breakage modes of the oolemma under the ICSI needle (issue #17), in the clinical papers' terms.
+"""Breakage modes of the oolemma at ICSI, named once for the phantom, the detector and the tables.
 
-Nagy et al. 1995 (types A-E) and Danfour & Elmahaishi 2010 (no resistance / curved / funnel-shaped):
-the names are used everywhere (phantom ground truth, the detector's reading, tables).
+The modes follow the clinical literature: Nagy et al., Hum Reprod 1995 (five modes of oolemma
+breakage, type A: pricked once with no suction ... type E: pricked twice or more) and Danfour &
+Elmahaishi, MEFS J 2010 (no-resistance breakage vs a curved vs a funnel-shaped oolemma).
 """
 
 MODES = ("pressure", "shallow", "no_resistance", "repeated")
