@@ -14,7 +14,7 @@ PACKAGE = Path(oocyteseg.__file__).parent
 # Layer of each top-level module or package. Pipelines wire reports into whole jobs, so reports come
 # before pipelines; the GAN (synth) trains on the training engine, so it comes after training.
 LAYERS: dict[str, int] = {
-    "errors": 0, "classes": 0, "devices": 0, "progress": 0,
+    "errors": 0, "classes": 0, "devices": 0, "progress": 0, "injection_modes": 0,
     "io": 1,
     "phantom": 2, "data": 2,
     "models": 3,
