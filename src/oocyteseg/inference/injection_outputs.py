@@ -17,8 +17,6 @@ import numpy as np
 from oocyteseg.classes import LabelSet
 from oocyteseg.io.atomic import write_json, write_table
 from oocyteseg.inference.summary import clean_json
-from oocyteseg.morphometry.injection import InjectionTracker
-from oocyteseg.morphometry.injection_events import detect_events
 from oocyteseg.morphometry.shapes import MaskShapes
 
 INJECTION_FILES = ("injection.csv", "events.csv", "injection.json")
@@ -35,7 +33,11 @@ class InjectionReader:
 
     def __init__(self, labels: LabelSet, pixel_size_um: float | None, fps: float):
         self.fps = fps
-        self.tracker = InjectionTracker(labels, pixel_size_um, fps) if reads_injection(labels) else None
+        self.tracker = None
+        if reads_injection(labels):
+            from oocyteseg.morphometry.injection import InjectionTracker
+
+            self.tracker = InjectionTracker(labels, pixel_size_um, fps)
 
     def update(self, frame_index: int, time_s: float, mask: np.ndarray, shapes: MaskShapes | None = None) -> None:
         """One analysed frame (frames must come in order)."""
@@ -47,6 +49,8 @@ class InjectionReader:
         (`{"qc": "no_needle_class"}` and no files when the label set has no oocyte or needle class)."""
         if self.tracker is None:
             return {"qc": "no_needle_class"}
+        from oocyteseg.morphometry.injection_events import detect_events
+
         table = self.tracker.table()
         reading = detect_events(table, self.fps)
         write_table(table, out_dir / "injection.csv")
