@@ -153,7 +153,9 @@ async function showSelected() {
   if (state.loaded === job.id) return;
   state.loaded = job.id;
   try {
-    buildViewer(job, await api(`/api/jobs/${job.id}/frames`));
+    const [frames, injection] = await Promise.all([api(`/api/jobs/${job.id}/frames`),
+                                                   api(`/api/jobs/${job.id}/injection`)]);
+    buildViewer(job, frames, injection);
   } catch (err) {
     state.loaded = null;  // try again on the next poll
     message(`${job.name}: cannot show the results (${err.message})`, true);
@@ -165,7 +167,7 @@ function column(frames, name) {
   return i < 0 ? frames.data.map(() => null) : frames.data.map(r => r[i]);
 }
 
-function buildViewer(job, frames) {
+function buildViewer(job, frames, injection) {
   $("#placeholder").hidden = true;
   $("#viewer").hidden = false;
   $("#viewer-title").textContent = job.name;
@@ -227,6 +229,9 @@ function buildViewer(job, frames) {
       width: s.width || 640, height: s.height || 480});
   }
 
+  const inj = injectionPlot(plots, frames, injection, t, flagged, pick);
+  if (inj) state.plots.push(inj);
+
   // downloads
   const dl = $("#downloads");
   dl.replaceChildren();
@@ -263,6 +268,27 @@ function headlineSeries(columns) {
   if (shimotsu.length) return shimotsu;
   return columns.filter(c => c.endsWith("_area") || c.endsWith("_thickness_mean")).slice(0, 4)
     .map((c, k) => [c, `${c.replace(/_/g, " ")} (px)`, PALETTE[k]]);
+}
+
+// The injection (issue #17): funnel depth and penetration against time, the events marked; a marker's
+// click jumps to its frame. null when the analysis read no injection.
+function injectionPlot(parent, frames, injection, t, flagged, pick) {
+  if (!injection || !injection.data || !injection.data.length) return null;
+  const rowOf = new Map(column(frames, "frame_index").map((f, i) => [f, i]));
+  const col = name => {
+    const k = injection.columns.indexOf(name), y = t.map(() => null);
+    if (k < 0) return y;
+    const fk = injection.columns.indexOf("frame");
+    for (const r of injection.data) { const i = rowOf.get(r[fk]); if (i !== undefined) y[i] = r[k]; }
+    return y;
+  };
+  const events = injection.events.filter(ev => rowOf.has(ev.frame))
+    .map(ev => ({name: ev.name, frame: ev.frame, index: rowOf.get(ev.frame), t: t[rowOf.get(ev.frame)]}));
+  const s = injection.summary || {};
+  const title = "injection (px along the needle)" + (s.mode ? ` · ${s.mode_text || s.mode}` : "");
+  return timePlot(parent, {title, t, flagged, onPick: pick, events,
+    series: [{name: "funnel depth", y: col("funnel_depth_px"), color: "#1565c0"},
+             {name: "penetration", y: col("penetration_px"), color: "#ef6c00"}]});
 }
 
 function frameAt(time) {
