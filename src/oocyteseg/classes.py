@@ -147,7 +147,16 @@ OOCYTE_ANATOMY = LabelSet(
     colors=((0, 0, 0), (90, 160, 240), (250, 190, 90), (220, 60, 60), (170, 90, 230)),
 )
 
-LABEL_SETS = {ICSI.name: ICSI, INCLUSIONS.name: INCLUSIONS, OOCYTE_ANATOMY.name: OOCYTE_ANATOMY}
+# ICSI plus the polar body: the phantom's videos made with breakage modes (issue #17), where the polar body's
+# clock angle to the injection site is measured.
+ICSI_INJECTION = LabelSet(
+    name="icsi-injection",
+    classes=ICSI.classes + ("polar body",),
+    colors=ICSI.colors + ((170, 90, 230),),
+)
+
+LABEL_SETS = {ICSI.name: ICSI, INCLUSIONS.name: INCLUSIONS, OOCYTE_ANATOMY.name: OOCYTE_ANATOMY,
+              ICSI_INJECTION.name: ICSI_INJECTION}
 
 
 def default_colors(n: int) -> tuple[tuple[int, int, int], ...]:

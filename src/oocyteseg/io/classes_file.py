@@ -27,8 +27,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from oocyteseg.classes import (ICSI, INCLUSIONS, LABEL_SETS, OOCYTE_ANATOMY, ROLES, LabelSet, default_roles,
-                               normalise_label)
+from oocyteseg.classes import (ICSI, ICSI_INJECTION, INCLUSIONS, LABEL_SETS, OOCYTE_ANATOMY, ROLES, LabelSet,
+                               default_roles, normalise_label)
 from oocyteseg.errors import OocytesegError
 
 __all__ = ["BUILTIN", "ClassSpec", "ClassesFile", "as_classes", "load_classes", "normalise_label", "resolve_labels"]
@@ -140,10 +140,11 @@ class ClassesFile(BaseModel):
                         pixel_size_um=self.pixel_size_um)
 
 
-def _builtin(labels: LabelSet, aliases: dict[str, tuple[str, ...]]) -> ClassesFile:
+def _builtin(labels: LabelSet, aliases: dict[str, tuple[str, ...]],
+             draw_order: tuple[str, ...] | None = None) -> ClassesFile:
     return ClassesFile(name=labels.name, classes=tuple(
         ClassSpec(name=n, color=c, aliases=aliases.get(n, ())) for n, c in zip(labels.classes, labels.colors)),
-        draw_order=labels.classes[1:])
+        draw_order=draw_order or labels.classes[1:])
 
 
 # The built-in classes files; configs/classes-*.yaml are the same, written out for editing.
@@ -158,6 +159,11 @@ BUILTIN: dict[str, ClassesFile] = {
                                                 "PVS": ("perivitelline space",),
                                                 "ooplasm": ("cytoplasm",),
                                                 "polar body": ("PB", "PB1", "first polar body")}),
+    "icsi-injection": _builtin(ICSI_INJECTION, {
+        "background": ("_background_", "bg"), "oocyte": ("ooplasm", "egg", "ovum"),
+        "sERC": ("SER", "sERCs", "ser_cluster", "smooth ER cluster"),
+        "needle": ("injection needle", "icsi needle", "injection pipette"),
+        "polar body": ("PB", "PB1", "first polar body")}, draw_order=("oocyte", "polar body", "sERC", "needle")),
 }
 assert set(BUILTIN) == set(LABEL_SETS)
 

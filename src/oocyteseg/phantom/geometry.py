@@ -1,6 +1,7 @@
 """Geometry of a phantom ICSI frame: the oocyte outline, the needle's travel and the oolemma's dimple, camera
 jitter. The image (`render.render_frame`) and the masks (`render.anatomy_mask`) are both drawn from it, so the
-masks are exact."""
+masks are exact. A case with a breakage mode (`CaseParams.response`, issue #17) takes its needle path and
+funnel from `response`, and its ooplasm (texture and sERC) is displaced with the dent (`Geometry.src`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from oocyteseg.phantom.params import CaseParams
+from oocyteseg.phantom.response import funnel_depth, source_coords, tip_depth
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class NeedleState:
     dimple_angle: float  # polar angle (from the oocyte centre) of the dimple
     zona_dent: float
     broken: bool  # has the needle entered the ooplasm
+    depth: float = math.nan  # tip depth past the undeformed oolemma along the axis (px)
+    entry: tuple[float, float] | None = None  # where the axis crosses the undeformed oolemma (x, y)
 
 
 def _smoothstep(x: float) -> float:
@@ -42,12 +46,10 @@ def oolemma_radius(case: CaseParams, theta: np.ndarray | float) -> np.ndarray | 
     return r
 
 
-def needle_state(case: CaseParams, u: float, duration_s: float) -> NeedleState | None:
-    """Where the needle tip is and how deep the oolemma is indented at time fraction u in [0, 1]."""
-    n = case.needle
-    if n is None:
-        return None
-    o = case.oocyte
+def axis_entry(case: CaseParams) -> tuple[np.ndarray, np.ndarray, float]:
+    """Where the needle's axis crosses the undeformed oolemma: (point (x, y), unit direction of travel, polar
+    angle of the point seen from the oocyte centre)."""
+    n, o = case.needle, case.oocyte
     d = np.array([math.cos(n.angle), math.sin(n.angle)])
     perp = np.array([-d[1], d[0]])
     centre = np.array([o.cx, o.cy])
@@ -64,7 +66,19 @@ def needle_state(case: CaseParams, u: float, duration_s: float) -> NeedleState |
             hi = mid
     l_ool = lo
     entry = q - l_ool * d
-    entry_theta = math.atan2(entry[1] - o.cy, entry[0] - o.cx)
+    return entry, d, math.atan2(entry[1] - o.cy, entry[0] - o.cx)
+
+
+def needle_state(case: CaseParams, u: float, duration_s: float) -> NeedleState | None:
+    """Where the needle tip is and how deep the oolemma is indented at time fraction u in [0, 1]."""
+    n = case.needle
+    if n is None:
+        return None
+    o = case.oocyte
+    entry, d, entry_theta = axis_entry(case)
+    centre = np.array([o.cx, o.cy])
+    if case.response is not None:
+        return _response_state(case, entry, d, u, duration_s)
     depth0 = -(o.pvs + o.zona + n.start_gap)
     t_touch = 0.45 * n.t_break  # approach quickly, then indent slowly as a real pipette does
     if u <= t_touch:
@@ -81,12 +95,38 @@ def needle_state(case: CaseParams, u: float, duration_s: float) -> NeedleState |
         rel = tip - centre
         theta = math.atan2(rel[1], rel[0])
         indentation = max(0.0, float(oolemma_radius(case, theta)) - math.hypot(*rel))
-        return NeedleState(tuple(tip), tuple(d), indentation, theta, zona_dent, False)
+        return NeedleState(tuple(tip), tuple(d), indentation, theta, zona_dent, False, depth, tuple(entry))
     # after the oolemma breaks it relaxes back within a fraction of a second
     dt = (u - n.t_break) * duration_s
     residual = 0.12 * n.break_depth
     indentation = residual + (n.break_depth - residual) * math.exp(-dt / 0.35)
-    return NeedleState(tuple(tip), tuple(d), indentation, entry_theta, zona_dent, True)
+    return NeedleState(tuple(tip), tuple(d), indentation, entry_theta, zona_dent, True, depth, tuple(entry))
+
+
+def _response_state(case: CaseParams, entry: np.ndarray, d: np.ndarray, u: float, duration_s: float) -> NeedleState:
+    """Needle state of a case with a breakage mode: the dent's apex lies on the axis at the funnel depth."""
+    o, r = case.oocyte, case.response
+    depth = tip_depth(r, u)
+    funnel = funnel_depth(r, u, duration_s)
+    apex = entry + funnel * d - np.array([o.cx, o.cy])
+    theta = math.atan2(apex[1], apex[0])
+    indentation = max(0.0, float(oolemma_radius(case, theta)) - math.hypot(*apex))
+    zona_dent = float(np.clip(depth + o.pvs + o.zona, 0, o.zona * 0.5) * 0.5)
+    broken = u > r.u_break and depth > funnel
+    return NeedleState(tuple(entry + depth * d), tuple(d), indentation, theta, zona_dent, broken, depth,
+                       tuple(entry))
+
+
+def dent_width(case: CaseParams, state: NeedleState) -> float:
+    """Width (px, one sigma along the oolemma) of the oolemma's dent."""
+    return case.needle.half_width * 1.6 + 0.45 * state.indentation
+
+
+def dented_radius(case: CaseParams, state: NeedleState, theta: np.ndarray | float) -> np.ndarray | float:
+    """Oolemma radius at polar angle theta with the needle's dent (the jitter-free geometry of `frame_geometry`)."""
+    dtheta = np.angle(np.exp(1j * (np.asarray(theta) - state.dimple_angle)))
+    sig = dent_width(case, state) / case.oocyte.radius
+    return oolemma_radius(case, theta) - state.indentation * np.exp(-dtheta ** 2 / (2 * sig * sig))
 
 
 @lru_cache(maxsize=8)
@@ -121,6 +161,7 @@ class Geometry:
     state: NeedleState | None
     tip: tuple[float, float] | None  # needle tip in the jittered frame
     jitter: tuple[int, int]
+    src: tuple[np.ndarray, np.ndarray] | None = None  # breakage modes: where the ooplasm sat (rx, ry) undeformed
 
 
 def frame_geometry(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_index: int = 0) -> Geometry:
@@ -137,14 +178,22 @@ def frame_geometry(case: CaseParams, u: float, *, duration_s: float = 4.0, frame
     if state is not None:
         tip = (state.tip[0] + jx, state.tip[1] + jy)
         dtheta = np.angle(np.exp(1j * (theta - state.dimple_angle))).astype(np.float32)
-        sig = (case.needle.half_width * 1.6 + 0.45 * state.indentation) / o.radius
-        r_ool = r0 - state.indentation * np.exp(-dtheta ** 2 / (2 * sig * sig))
+        sig = dent_width(case, state) / o.radius
+        dent = state.indentation * np.exp(-dtheta ** 2 / (2 * sig * sig))
+        r_ool = r0 - dent
         zsig = (case.needle.half_width * 2.5) / o.radius
         dent_z = state.zona_dent * np.exp(-dtheta ** 2 / (2 * zsig * zsig))
     else:
         r_ool, dent_z, tip = r0, 0.0, None
     z_in = r0 + o.pvs - dent_z
-    return Geometry(xs, ys, cx, cy, rx, ry, rho, r0, r_ool, z_in, state, tip, (jx, jy))
+    src = None
+    if case.response is not None and state is not None:
+        drag = None
+        if state.broken:
+            entry = (state.entry[0] - o.cx, state.entry[1] - o.cy)
+            drag = (case.response.drag * state.depth, entry, state.direction, state.depth, case.needle.half_width)
+        src = source_coords(rx, ry, rho, dent, r_ool, dent_width(case, state), drag)
+    return Geometry(xs, ys, cx, cy, rx, ry, rho, r0, r_ool, z_in, state, tip, (jx, jy), src)
 
 
 def polar_body_disk(case: CaseParams, cx: float, cy: float) -> tuple[float, float, float] | None:

@@ -76,6 +76,25 @@ class OpticsParams:
 
 
 @dataclass(frozen=True)
+class ResponseParams:
+    """How the oolemma answers the needle (issue #17): a breakage mode and the tip's path along its axis.
+
+    The tip depth (px past the undeformed oolemma, negative before it) runs through `keys`; until `u_break`
+    the oolemma follows the tip (funnel = max(0, depth)), then it breaks and the funnel relaxes from
+    `break_depth` to `residual` * `break_depth` with time constant `relax_tau`.
+    """
+
+    mode: str  # one of injection_modes.MODES
+    keys: tuple[tuple[float, float, bool], ...]  # (time fraction, tip depth px, eased) ending each segment
+    u_break: float  # time fraction of the (last, successful) breakage
+    peaks: tuple[float, ...]  # time fractions at which each funnel starts to relax (failed attempts, breakage)
+    break_depth: float  # funnel depth at breakage (px)
+    relax_tau: float  # relaxation time constant after breakage (s)
+    residual: float  # fraction of the funnel left once relaxed (1 = no relaxation)
+    drag: float  # how far the needle drags the ooplasm after breakage, as a fraction of its penetration
+
+
+@dataclass(frozen=True)
 class CaseParams:
     """Everything needed to render any frame of one phantom case."""
 
@@ -89,12 +108,18 @@ class CaseParams:
     pipette: PipetteParams | None
     optics: OpticsParams
     extra: dict = field(default_factory=dict)
+    response: ResponseParams | None = None  # None: the needle of the first phantom (no breakage modes)
 
 
 def sample_case(seed: int, case_id: str, height: int = 480, width: int = 640, *,
                 serc_probability: float = 0.8, with_needle: bool = True,
-                with_pipette: bool = True) -> CaseParams:
-    """Draw the parameters of one ICSI case from `seed` (deterministic)."""
+                with_pipette: bool = True, response: str | None = None) -> CaseParams:
+    """Draw the parameters of one ICSI case from `seed` (deterministic).
+
+    `response` (one of injection_modes.MODES) gives the needle that breakage mode and always a polar body at
+    a uniform angle away from the needle and the pipette, both drawn from a separate stream: the case's
+    other parameters are those drawn without it.
+    """
     rng = np.random.default_rng(seed)
     s = min(height, width) / 480.0  # scale factor: all sizes are tuned at 480x640
     radius = rng.uniform(118, 142) * s
@@ -150,5 +175,11 @@ def sample_case(seed: int, case_id: str, height: int = 480, width: int = 640, *,
                                       1.0 + rng.uniform(-0.05, 0.03))),
         jitter=float(rng.uniform(0.5, 2.5) * s),
     )
-    return CaseParams(case_id=case_id, seed=seed, height=height, width=width, oocyte=oocyte, serc=serc,
+    case = CaseParams(case_id=case_id, seed=seed, height=height, width=width, oocyte=oocyte, serc=serc,
                       needle=needle, pipette=pipette, optics=optics)
+    if response is None:
+        return case
+    if needle is None:
+        raise ValueError("a breakage mode needs a needle")
+    from oocyteseg.phantom.modes import with_response  # modes builds on these dataclasses
+    return with_response(case, response, np.random.default_rng([seed, 17]))

@@ -5,7 +5,9 @@ layer (dark granular ooplasm, dark pipette lumen, translucent sERC) plus the dir
 of an optical-path layer (zona ring, oolemma, needle and pipette walls), which gives every edge one
 bright and one dark flank. Uneven illumination, defocus blur, sensor noise and camera jitter follow.
 The mask is computed from the same geometry, so it is exact: 0 background, 1 oocyte (ooplasm inside
-the oolemma), 2 sERC, 3 needle (drawn on top: oocyte, then sERC, then needle).
+the oolemma), 2 sERC, 3 needle (drawn on top: oocyte, then sERC, then needle). A case with a breakage mode
+(issue #17) is drawn in the `icsi-injection` label set instead: the same plus 4 polar body (drawn over the
+oocyte, under the sERC and the needle), its ooplasm texture and sERC displaced with the dent.
 
 `anatomy_mask` gives the same frame in the `oocyte-anatomy` label set (0 background, 1 zona, 2 PVS,
 3 ooplasm, 4 polar body), from the same geometry (`frame_geometry`), for the annotated stills only.
@@ -19,12 +21,19 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from oocyteseg.classes import OOCYTE_ANATOMY
+from oocyteseg.classes import ICSI, ICSI_INJECTION, OOCYTE_ANATOMY, LabelSet
 from oocyteseg.phantom.geometry import frame_geometry, oolemma_radius, polar_body_disk
 from oocyteseg.phantom.params import CaseParams
 
 BACKGROUND, OOCYTE, SERC, NEEDLE = 0, 1, 2, 3
 ZONA, PVS, OOPLASM, POLAR_BODY = (OOCYTE_ANATOMY.role(r) for r in ("zona", "pvs", "ooplasm", "polar_body"))
+INJECTION_POLAR_BODY = ICSI_INJECTION.role("polar_body")
+
+
+def video_labels(case: CaseParams) -> LabelSet:
+    """The label set of the masks `render_frame` draws for `case`: ICSI, or ICSI plus the polar body for a
+    case with a breakage mode."""
+    return ICSI if case.response is None else ICSI_INJECTION
 
 
 @lru_cache(maxsize=16)
@@ -57,7 +66,12 @@ def render_frame(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_i
     absorb = np.zeros((h, w), np.float32)
     phase = np.zeros((h, w), np.float32)
     pad = 8
-    tex = _texture(case.seed, h, w, o.grain_sigma, pad)[pad + jy: pad + jy + h, pad + jx: pad + jx + w]
+    if g.src is None:
+        tex = _texture(case.seed, h, w, o.grain_sigma, pad)[pad + jy: pad + jy + h, pad + jx: pad + jx + w]
+    else:  # the ooplasm moves with the dent: sample the texture where each pixel's ooplasm sat
+        tex = cv2.remap(_texture(case.seed, h, w, o.grain_sigma, pad), g.src[0] + np.float32(cx + pad + jx),
+                        g.src[1] + np.float32(cy + pad + jy), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        rx, ry = g.src  # and so does the sERC, mask included
     dome = np.sqrt(np.clip(sd_ool / o.radius, 0, 1))
     # ooplasm: darker, granular, thicker in the middle
     grain = o.grain_contrast * tex
@@ -133,6 +147,8 @@ def render_frame(case: CaseParams, u: float, *, duration_s: float = 4.0, frame_i
 
     mask = np.zeros((h, w), np.uint8)
     mask[ooplasm] = OOCYTE
+    if disk is not None and case.response is not None:
+        mask[(xs - px) ** 2 + (ys - py) ** 2 < rpb * rpb] = INJECTION_POLAR_BODY  # as in anatomy_mask
     mask[serc_mask] = SERC
     mask[needle_mask] = NEEDLE
     return rgb, mask
