@@ -4,6 +4,11 @@ with LabelMe JSON, 256x256 inclusion close-ups, and a manifest listing every fil
 Each annotated still is labelled twice: in the `icsi` label set (icsi/<case>/masks, frames/*.json)
 and, unless `anatomy` is off, in the `oocyte-anatomy` label set (anatomy/<case>/<stem>_anatomy.png and
 .json); the manifest's `labelset` column tells the rows apart, both point at the same still image.
+
+With `responses` (breakage modes, issue #17) each case gets a mode (cycling through `responses` in case
+order), its videos and stills are labelled in `icsi-injection` (ICSI plus the polar body), and
+icsi/<case>/<case>_injection.csv (per frame) and <case>_injection.json (mode, events, polar-body angle) hold
+the ground truth (`phantom.truth`).
 """
 
 from __future__ import annotations
@@ -15,15 +20,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oocyteseg.classes import ICSI, INCLUSIONS, OOCYTE_ANATOMY
+from oocyteseg.classes import ICSI, ICSI_INJECTION, INCLUSIONS, OOCYTE_ANATOMY, LabelSet
 from oocyteseg.errors import OocytesegError
+from oocyteseg.injection_modes import MODES
 from oocyteseg.io.atomic import atomic_path, check_writable, write_json, write_table
 from oocyteseg.io.images import write_image, write_mask
 from oocyteseg.io.labelme import mask_to_labelme
 from oocyteseg.io.video import VideoWriter
 from oocyteseg.phantom.inclusions import render_closeup
 from oocyteseg.phantom.params import CaseParams, sample_case
-from oocyteseg.phantom.render import anatomy_mask, render_frame
+from oocyteseg.phantom.render import anatomy_mask, render_frame, video_labels
+from oocyteseg.phantom.truth import injection_truth
 from oocyteseg.progress import ProgressFn as Progress
 
 MANIFEST_COLUMNS = ["case", "video", "frame_index", "time_s", "image", "mask", "source", "labelset",
@@ -37,7 +44,7 @@ class PhantomConfig:
 
     cases: int = 6
     seed: int = 0
-    seconds: float = 4.0
+    seconds: float | None = None  # None: 4 s, or 8 s with `responses` (room for the whole procedure at 24 fps)
     fps: float = 24.0
     label_fps: float = 1.0  # annotated stills per second of video (the Shimotsu study used 1)
     height: int = 480
@@ -46,8 +53,17 @@ class PhantomConfig:
     inclusion_images: int = 26  # Andreini: 18 training + 8 test images
     inclusion_size: int = 256
     anatomy: bool = True  # also label each still in the oocyte-anatomy label set (cheap: stills only)
+    responses: tuple[str, ...] = ()  # breakage modes given to the cases in turn; () = the needle without modes
+
+    def __post_init__(self) -> None:
+        self.responses = tuple(self.responses)
+        if self.seconds is None:
+            self.seconds = 8.0 if self.responses else 4.0
 
     def validate(self) -> None:
+        bad = [m for m in self.responses if m not in MODES]
+        if bad:
+            raise OocytesegError(f"unknown breakage mode(s) {', '.join(bad)}; valid: {', '.join(MODES)} or all")
         if self.cases < 0 or self.inclusion_images < 0:
             raise OocytesegError("--cases and --inclusion-images must be >= 0")
         if self.seconds <= 0 or self.fps <= 0 or not 0 < self.label_fps <= self.fps:
@@ -57,6 +73,12 @@ class PhantomConfig:
         bad = set(self.video_formats) - {"mp4", "wmv", "avi", "mov"}
         if bad:
             raise OocytesegError(f"unknown video format(s) {sorted(bad)}; valid: mp4, wmv, avi, mov")
+
+
+def parse_responses(text: str) -> tuple[str, ...]:
+    """`--responses` text: '' (none), 'all' (every mode) or comma-separated modes (checked by `validate`)."""
+    text = text.strip()
+    return MODES if text == "all" else tuple(m.strip() for m in text.split(",") if m.strip())
 
 
 def case_seed(seed: int, index: int) -> int:
@@ -78,10 +100,11 @@ def make_phantom_dataset(out: str | os.PathLike, config: PhantomConfig | None = 
     step = max(1, int(round(cfg.fps / cfg.label_fps)))
     for ci in range(cfg.cases):
         case_id = f"case{ci + 1:02d}"
-        params = sample_case(case_seed(cfg.seed, ci), case_id, cfg.height, cfg.width)
+        mode = cfg.responses[ci % len(cfg.responses)] if cfg.responses else None
+        params = sample_case(case_seed(cfg.seed, ci), case_id, cfg.height, cfg.width, response=mode)
         rows += _write_case(out, params, cfg, n_frames, step, videos, overwrite, progress)
         cases.append({"case": case_id, "polar_body": params.oocyte.polar_body is not None,
-                      "serc": params.serc is not None})
+                      "serc": params.serc is not None, "mode": mode})
     for i in range(cfg.inclusion_images):
         image, mask, spots = render_closeup(case_seed(cfg.seed + 1_000_003, i), cfg.inclusion_size)
         name = f"incl{i + 1:03d}"
@@ -97,8 +120,8 @@ def make_phantom_dataset(out: str | os.PathLike, config: PhantomConfig | None = 
             progress("inclusions", i + 1, cfg.inclusion_images)
     write_table(pd.DataFrame(videos, columns=["case", "video", "masks", "frames", "fps", "seconds", "width",
                                               "height"]), out / "videos.csv", overwrite=True)
-    write_json(out / "phantom.json", {"config": asdict(cfg), "classes": list(ICSI.classes), "cases": cases},
-               overwrite=True)
+    classes = (ICSI_INJECTION if cfg.responses else ICSI).classes
+    write_json(out / "phantom.json", {"config": asdict(cfg), "classes": list(classes), "cases": cases}, overwrite=True)
     write_table(pd.DataFrame(rows, columns=MANIFEST_COLUMNS), manifest_path, overwrite=True)
     return manifest_path
 
@@ -109,12 +132,17 @@ def _write_case(out: Path, params: CaseParams, cfg: PhantomConfig, n_frames: int
     case_dir = out / "icsi" / case_id
     rows: list[dict] = []
     anatomy_rows: list[dict] = []
+    labels = video_labels(params)
+    if params.response is not None:
+        frames, summary = injection_truth(params, n_frames, cfg.fps, cfg.seconds)
+        write_table(frames, case_dir / f"{case_id}_injection.csv", overwrite=overwrite)
+        write_json(case_dir / f"{case_id}_injection.json", summary, overwrite)
 
     def still(i: int, image: np.ndarray, mask: np.ndarray) -> None:
-        rows.append(_write_still(out, case_dir, case_id, i, i / cfg.fps, image, mask, overwrite))
+        rows.append(_write_still(out, case_dir, case_id, i, i / cfg.fps, image, mask, labels, overwrite))
         if cfg.anatomy:
-            labels = anatomy_mask(params, i / max(1, n_frames - 1), duration_s=cfg.seconds, frame_index=i)
-            anatomy_rows.append(_write_anatomy(out, rows[-1], labels, overwrite))
+            anatomy = anatomy_mask(params, i / max(1, n_frames - 1), duration_s=cfg.seconds, frame_index=i)
+            anatomy_rows.append(_write_anatomy(out, rows[-1], anatomy, overwrite))
 
     if not cfg.video_formats:  # stills only: render just the annotated frames
         for i in range(0, n_frames, step):
@@ -148,7 +176,7 @@ def _write_case(out: Path, params: CaseParams, cfg: PhantomConfig, n_frames: int
     masks_rel = f"icsi/{case_id}/{case_id}_masks.npz"
     with atomic_path(out / masks_rel, overwrite) as tmp:
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, masks=masks, classes=np.array(ICSI.classes))
+            np.savez_compressed(fh, masks=masks, classes=np.array(labels.classes))
     video_rel = f"icsi/{case_id}/{case_id}.{cfg.video_formats[0]}" if cfg.video_formats else ""
     videos.append({"case": case_id, "video": video_rel, "masks": masks_rel, "frames": n_frames, "fps": cfg.fps,
                    "seconds": cfg.seconds, "width": cfg.width, "height": cfg.height})
@@ -159,17 +187,17 @@ def _write_case(out: Path, params: CaseParams, cfg: PhantomConfig, n_frames: int
 
 
 def _write_still(out: Path, case_dir: Path, case_id: str, index: int, time_s: float, image: np.ndarray,
-                 mask: np.ndarray, overwrite: bool) -> dict:
+                 mask: np.ndarray, labels: LabelSet, overwrite: bool) -> dict:
     stem = f"{case_id}_f{index:05d}_t{time_s:08.3f}"
     img_rel = (case_dir / "frames" / f"{stem}.png").relative_to(out)
     mask_rel = (case_dir / "masks" / f"{stem}.png").relative_to(out)
     json_rel = (case_dir / "frames" / f"{stem}.json").relative_to(out)
     write_image(out / img_rel, image, overwrite)
-    write_mask(out / mask_rel, mask, list(ICSI.colors), overwrite)
-    write_json(out / json_rel, mask_to_labelme(mask, ICSI, f"{stem}.png"), overwrite)
+    write_mask(out / mask_rel, mask, list(labels.colors), overwrite)
+    write_json(out / json_rel, mask_to_labelme(mask, labels, f"{stem}.png"), overwrite)
     h, w = mask.shape
     return {"case": case_id, "video": "", "frame_index": index, "time_s": round(time_s, 6),
-            "image": str(img_rel), "mask": str(mask_rel), "source": "phantom", "labelset": ICSI.name,
+            "image": str(img_rel), "mask": str(mask_rel), "source": "phantom", "labelset": labels.name,
             "width": w, "height": h, "labelme": str(json_rel)}
 
 
