@@ -127,7 +127,7 @@ def injection(
     seed: int = typer.Option(0, "--seed"),
     model: Path | None = typer.Option(None, "--model", help="also read the injection from this model's predictions "
                                       "(.pt or .onnx, through analyze)"),
-    seconds: float = typer.Option(4.0, "--seconds", min=0.5, help="video length per case"),
+    seconds: float | None = typer.Option(None, "--seconds", min=0.5, help="video length per case (default 8 s)"),
     size: str | None = typer.Option(None, "--size", help="phantom frame size HxW (default 480x640)"),
     threads: int | None = typer.Option(None, "--threads", min=1, help="CPU threads of the model"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an earlier study in --out"),

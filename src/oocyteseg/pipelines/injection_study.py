@@ -41,7 +41,7 @@ class InjectionStudySettings:
 
     cases: int = 8
     seed: int = 0
-    seconds: float = 4.0
+    seconds: float | None = None  # None: the phantom's default with responses (8 s)
     fps: float = 24.0
     height: int = 480
     width: int = 640
@@ -52,7 +52,7 @@ class InjectionStudySettings:
 @dataclass
 class InjectionStudyResult:
     out_dir: Path
-    table: pd.DataFrame  # per case (and source) with Average and SD rows
+    table: pd.DataFrame  # per case and source (`case`, `source`) with Average, SD and Target met rows
     csv: Path
     markdown: Path
     log: Path
@@ -128,7 +128,7 @@ def run_injection_study(out: str | os.PathLike, settings: InjectionStudySettings
         if progress:
             progress("cases read", k + 1, len(case_dirs))
     table = pd.concat([summarise([r for src_, r in rows if src_ == src]).assign(source=src)
-                       for src in dict.fromkeys(src for src, _ in rows)])
+                       for src in dict.fromkeys(src for src, _ in rows)], ignore_index=True)
     write_table(table, csv, overwrite=True)
     markdown = write_text(out / f"{TABLE}.md", _markdown(table, command), overwrite=True)
     _log(log, f"wrote {csv} and {markdown}")
@@ -142,7 +142,5 @@ def _markdown(table: pd.DataFrame, command: str | None) -> str:
              f"Command: `{command or 'oocyteseg experiment injection'}`", "",
              "On the phantom these numbers test the software, not clinical validity.", ""]
     for src, part in table.groupby("source", sort=False):
-        shown = part.drop(columns="source").reset_index()
-        shown = shown.rename(columns={shown.columns[0]: "row"}) if "case" in shown.columns else shown
-        parts.append(table_to_markdown(shown, title=f"read from the {src}"))
+        parts.append(table_to_markdown(part.drop(columns="source"), title=f"read from the {src}"))
     return "\n".join(parts)
