@@ -152,7 +152,7 @@ def injection(
                                                            if v is not None) + (" --overwrite" if overwrite else "")
     with progress_callback() as progress:
         result = run_injection_study(out, s, overwrite=overwrite, command=command, progress=progress)
-    console.print(result.table.round(2).to_string())
+    console.print(result.table.round(2).to_string(index=False), soft_wrap=True)
     console.print(f"table: {result.csv} ({result.markdown.name}), log {result.log}")
 
 
