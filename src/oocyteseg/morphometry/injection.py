@@ -87,11 +87,7 @@ def polar_profile(plane: np.ndarray, centre: tuple[float, float], radius: float,
         k = int(math.ceil(gap / RADIAL_STEP))
         idx = np.minimum(last[:, None] + np.arange(1, k + 1)[None, :], n_r - 1)
         footprint = any_in & (polar[..., 1][rows[:, None], idx] >= 128).any(axis=1)
-        if FOOTPRINT_PAD and footprint.any():
-            pad = np.zeros_like(footprint)
-            for s in range(-FOOTPRINT_PAD, FOOTPRINT_PAD + 1):
-                pad |= np.roll(footprint, s)
-            footprint = pad
+        footprint = np.logical_or.reduce([np.roll(footprint, k) for k in range(-FOOTPRINT_PAD, FOOTPRINT_PAD + 1)])
     return r, footprint
 
 
@@ -174,10 +170,9 @@ class InjectionTracker:
     def __init__(self, labels: LabelSet, pixel_size_um: float | None = None, fps: float = 24.0):
         self.labels, self.pixel_size_um, self.fps = labels, pixel_size_um, float(fps)
         self._idx = {r: labels.role(r) for r in ("oocyte", "serc", "needle", "polar_body")}
-        self._stack: list[np.ndarray] = []
+        self._stack: list[np.ndarray] = []  # pre-contact profiles
         self._ref: np.ndarray | None = None  # frozen reference profile
-        self._needle_seen = False
-        self._rows: list[dict] = []
+        self._needle_seen, self._rows = False, []
 
     def reference(self) -> np.ndarray | None:
         """The reference profile r_ref(θ) (frozen after contact, else the running median), or None."""
@@ -298,9 +293,7 @@ class InjectionTracker:
             qc.append("no_serc")
             return
         ys, xs = np.nonzero(serc[y0:y0 + h, x0:x0 + w])
-        xs, ys = xs + x0, ys + y0
-        a, b = tip + t_in * u, tip + t_out * u
-        ab = b - a
-        p = np.column_stack([xs, ys]).astype(float) - a
+        a, ab = tip + t_in * u, (t_out - t_in) * u
+        p = np.column_stack([xs + x0, ys + y0]).astype(float) - a
         t = np.clip(p @ ab / max(float(ab @ ab), 1e-9), 0, 1)
         row["serc_path_distance_px"] = float(np.sqrt(((p - t[:, None] * ab) ** 2).sum(axis=1).min()))
