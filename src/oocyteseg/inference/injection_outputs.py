@@ -34,7 +34,7 @@ class InjectionReader:
     def __init__(self, labels: LabelSet, pixel_size_um: float | None, fps: float):
         self.fps = fps
         self.tracker = None
-        if reads_injection(labels):
+        if reads_injection(labels):  # the injection modules (and scipy.signal) load only when a video is analysed
             from oocyteseg.morphometry.injection import InjectionTracker
 
             self.tracker = InjectionTracker(labels, pixel_size_um, fps)

@@ -270,27 +270,6 @@ function headlineSeries(columns) {
     .map((c, k) => [c, `${c.replace(/_/g, " ")} (px)`, PALETTE[k]]);
 }
 
-// The injection (issue #17): funnel depth and penetration against time, the events marked; a marker's
-// click jumps to its frame. null when the analysis read no injection.
-function injectionPlot(parent, frames, injection, t, flagged, pick) {
-  if (!injection || !injection.data || !injection.data.length) return null;
-  const rowOf = new Map(column(frames, "frame_index").map((f, i) => [f, i]));
-  const col = name => {
-    const k = injection.columns.indexOf(name), y = t.map(() => null);
-    if (k < 0) return y;
-    const fk = injection.columns.indexOf("frame");
-    for (const r of injection.data) { const i = rowOf.get(r[fk]); if (i !== undefined) y[i] = r[k]; }
-    return y;
-  };
-  const events = injection.events.filter(ev => rowOf.has(ev.frame))
-    .map(ev => ({name: ev.name, frame: ev.frame, index: rowOf.get(ev.frame), t: t[rowOf.get(ev.frame)]}));
-  const s = injection.summary || {};
-  const title = "injection (px along the needle)" + (s.mode ? ` · ${s.mode_text || s.mode}` : "");
-  return timePlot(parent, {title, t, flagged, onPick: pick, events,
-    series: [{name: "funnel depth", y: col("funnel_depth_px"), color: "#1565c0"},
-             {name: "penetration", y: col("penetration_px"), color: "#ef6c00"}]});
-}
-
 function frameAt(time) {
   return Math.min(Math.max(Math.floor(time * state.frames.fps + 1e-6), 0), state.frames.n - 1);
 }
