@@ -29,6 +29,7 @@ import numpy as np
 
 from oocyteseg.inference import AnalyzeConfig, export_checkpoint_onnx, load_predictor
 from oocyteseg.morphometry.features import frame_features
+from oocyteseg.morphometry.injection import InjectionTracker
 from oocyteseg.io.video import VideoWriter, iter_frames
 from oocyteseg.models import create_model, load_checkpoint, make_model_config, save_checkpoint
 from oocyteseg.phantom.dataset import case_seed
@@ -89,6 +90,11 @@ def stage_profile(video: Path, model: Path, out: Path, threads: int) -> dict[str
     t = time.perf_counter()
     feats = [frame_features(m) for m in masks]
     ms["features"] = (time.perf_counter() - t) / len(frames) * 1e3
+    t = time.perf_counter()
+    tracker = InjectionTracker(predictor.labels, None, 24.0)  # issue #17: every frame, in the features thread
+    for f, m in zip(frames, masks):
+        tracker.update(f.index, f.time_s, m)
+    ms["injection tracker"] = (time.perf_counter() - t) / len(frames) * 1e3
     t = time.perf_counter()
     with VideoWriter(out / "profile-overlay.mp4", fps=24, quality=23) as w:
         for f, m, x in zip(frames, masks, feats):

@@ -195,7 +195,11 @@ def test_downloads_only_whitelisted_artefacts(gated):
     ok = client.get(f"/api/jobs/{job['id']}/files/features.csv")
     assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/csv")
     assert 'filename="a_features.csv"' in ok.headers["content-disposition"]
-    for name in ("secret.txt", "..%2F..%2Fetc%2Fpasswd", "..%2Fuploads", "jobs.sqlite", "report.html", "masks.zip"):
+    empty = client.get(f"/api/jobs/{job['id']}/injection").json()  # an analysis that read no injection
+    assert empty == {"columns": ["frame", "time_s", "funnel_depth_px", "penetration_px"], "data": [], "events": [],
+                     "summary": {}}
+    for name in ("secret.txt", "..%2F..%2Fetc%2Fpasswd", "..%2Fuploads", "jobs.sqlite", "report.html", "masks.zip",
+                 "events.csv"):
         r = client.get(f"/api/jobs/{job['id']}/files/{name}")
         assert r.status_code == 404, name
         assert "not for download" not in r.text and "root:" not in r.text
@@ -245,7 +249,12 @@ def test_real_analysis_end_to_end(tmp_path, tiny_model, phantom_video, phantom_d
         job = client.get(f"/api/jobs/{good['id']}").json()
         assert job["state"] == "done", job["error"]
         assert set(job["artefacts"]) == {"features.csv", "features.parquet", "overlay.mp4", "masks.zip",
-                                         "labelme.zip", "summary.json", "report.html"}
+                                         "labelme.zip", "summary.json", "report.html",
+                                         "injection.csv", "events.csv", "injection.json"}  # issue #17
+        inj = client.get(f"/api/jobs/{good['id']}/injection").json()
+        assert inj["columns"] == ["frame", "time_s", "funnel_depth_px", "penetration_px"] and len(inj["data"]) == 8
+        assert isinstance(inj["events"], list) and "mode" in inj["summary"]
+        assert client.get(f"/api/jobs/{good['id']}/files/events.csv").headers["content-type"].startswith("text/csv")
         assert job["summary"]["width"] == 640 and job["summary"]["height"] == 480
         frames = client.get(f"/api/jobs/{good['id']}/frames").json()
         assert len(frames["data"]) == 8 and {"f1", "f2", "f3", "f4", "tip_x", "tip_y", "time_s"} <= set(frames["columns"])

@@ -84,12 +84,12 @@ def test_upload_watch_view_in_chromium(server, tmp_path, phantom_video):
 
         # the viewer: table, five time plots, the trajectory, downloads, a playable overlay video
         b.wait_for("document.querySelectorAll('#frame-table tbody tr').length === 8")
-        assert b.eval("document.querySelectorAll('#plots svg').length") == 5
+        assert b.eval("document.querySelectorAll('#plots svg').length") == 6  # + the injection curve (#17)
         assert b.eval("document.querySelectorAll('#trajectory svg circle.point').length") > 0
         assert b.eval("document.querySelectorAll('#plots svg circle.point').length") > 0
         downloads = b.eval("[...document.querySelectorAll('#downloads a')].map(a => a.textContent)")
         assert {"features.csv", "features.parquet", "masks.zip", "labelme.zip", "overlay.mp4", "report.html",
-                "summary.json"} == set(downloads)
+                "summary.json", "injection.csv", "events.csv", "injection.json"} == set(downloads)
         b.wait_for("document.querySelector('#overlay-video').readyState >= 2")
         assert b.eval("document.querySelector('#overlay-video').error") is None
 
@@ -99,6 +99,10 @@ def test_upload_watch_view_in_chromium(server, tmp_path, phantom_video):
             import json
             frames = json.load(res)
         flagged = [i for i, row in enumerate(frames["data"]) if row[frames["columns"].index("qc_flagged")]]
+        with urllib.request.urlopen(f"{server}/api/jobs/{job_id}/injection") as res:
+            detected = json.load(res)["events"]  # the engine's events: each one a marker on the injection curve
+        assert b.eval("[...document.querySelectorAll('#plots svg g.event')].map(g => g.dataset.name)") == [
+            e["name"] for e in detected]
         assert b.eval("[...document.querySelectorAll('#frame-table tbody tr')].flatMap((r, i) => "
                       "r.classList.contains('qc') ? [i] : [])") == flagged
 
@@ -106,6 +110,9 @@ def test_upload_watch_view_in_chromium(server, tmp_path, phantom_video):
         b.eval("document.querySelector('.job[data-state=failed]').click()")
         b.wait_for("!document.querySelector('#placeholder').hidden && "
                    "document.querySelector('#placeholder').textContent.includes('not a readable video')")
+        events = tmp_path / "data" / "jobs" / job_id / "events.csv"  # known events, so markers surely exist
+        events.unlink()
+        events.write_text("name,frame,time_s,confidence\ncontact,2,0.25,0.9\nbreakage,6,0.75,0.8\n")
         b.eval("document.querySelector('.job[data-state=done]').click()")
         b.wait_for("!document.querySelector('#viewer').hidden && "
                    "document.querySelectorAll('#frame-table tbody tr').length === 8")
@@ -121,6 +128,17 @@ def test_upload_watch_view_in_chromium(server, tmp_path, phantom_video):
         time_s = frames["data"][target][frames["columns"].index("time_s")]
         b.wait_for(f"Math.abs(document.querySelector('#overlay-video').currentTime - {time_s}) < 0.1")
         b.wait_for(f"document.querySelectorAll('#frame-table tbody tr')[{target}].classList.contains('current')")
+        # the injection curve marks the events; clicking the breakage marker jumps to its frame (#17)
+        b.wait_for("document.querySelectorAll('#plots svg g.event').length === 2")
+        assert b.eval("[...document.querySelectorAll('#plots svg g.event')].map(g => g.dataset.name)") == [
+            "contact", "breakage"]
+        rect = b.eval("(() => { const g = document.querySelector('#plots svg g.event[data-name=breakage] rect');"
+                      "g.scrollIntoView({block: 'center'}); const r = g.getBoundingClientRect();"
+                      "return [r.x + r.width / 2, r.y + r.height * 0.75]; })()")
+        b.click(*rect)
+        time_s = frames["data"][6][frames["columns"].index("time_s")]
+        b.wait_for(f"Math.abs(document.querySelector('#overlay-video').currentTime - {time_s}) < 0.1")
+        b.wait_for("document.querySelectorAll('#frame-table tbody tr')[6].classList.contains('current')")
         b.eval("window.scrollTo(0, 0)")
 
         errors = b.errors()

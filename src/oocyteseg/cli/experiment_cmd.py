@@ -1,4 +1,5 @@
-"""`oocyteseg experiment shimotsu|andreini`: reproduce a seed study in one command (parse, then call the pipeline)."""
+"""`oocyteseg experiment shimotsu|andreini|injection`: reproduce a seed study, or issue #17's injection
+study, in one command (parse, then call the pipeline)."""
 
 from __future__ import annotations
 
@@ -120,8 +121,44 @@ def andreini(
                   f"{result.out_dir / 'samples.png'})")
 
 
+def injection(
+    out: Path = typer.Option(..., "--out", "-o", help="study folder"),
+    cases: int = typer.Option(8, "--cases", min=1, help="phantom cases; the modes take turns (8 = each mode twice)"),
+    seed: int = typer.Option(0, "--seed"),
+    model: Path | None = typer.Option(None, "--model", help="also read the injection from this model's predictions "
+                                      "(.pt or .onnx, through analyze)"),
+    seconds: float | None = typer.Option(None, "--seconds", min=0.5, help="video length per case (default 8 s)"),
+    size: str | None = typer.Option(None, "--size", help="phantom frame size HxW (default 480x640)"),
+    threads: int | None = typer.Option(None, "--threads", min=1, help="CPU threads of the model"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an earlier study in --out"),
+) -> None:
+    """Issue #17: render phantom ICSI videos with known oolemma responses (pressure, shallow, no resistance,
+    repeated), read the injection from the true masks (and a model's predictions with --model), and
+    tabulate the error against the truth: injection_per_case.csv/.md (per case, Average, SD) and a log.
+
+    Example: oocyteseg experiment injection --out runs/injection --cases 8
+    """
+    import shlex
+
+    from oocyteseg.cli.progress import progress_callback
+    from oocyteseg.pipelines.injection_study import InjectionStudySettings, run_injection_study
+
+    h, w = _size(size).get("data.size", [480, 640])
+    s = InjectionStudySettings(cases=cases, seed=seed, seconds=seconds, height=h, width=w, model=model,
+                               threads=threads)
+    given = {"--out": out, "--cases": cases, "--seed": seed, "--model": model, "--seconds": seconds, "--size": size,
+             "--threads": threads}
+    command = "oocyteseg experiment injection " + " ".join(f"{k} {shlex.quote(str(v))}" for k, v in given.items()
+                                                           if v is not None) + (" --overwrite" if overwrite else "")
+    with progress_callback() as progress:
+        result = run_injection_study(out, s, overwrite=overwrite, command=command, progress=progress)
+    console.print(result.table.round(2).to_string(index=False), soft_wrap=True)
+    console.print(f"table: {result.csv} ({result.markdown.name}), log {result.log}")
+
+
 def register(app: typer.Typer) -> None:
     sub = typer.Typer(help="Reproduce a seed study in one command (phantom data by default).", no_args_is_help=True)
     sub.command("shimotsu")(shimotsu)
     sub.command("andreini")(andreini)
+    sub.command("injection")(injection)
     app.add_typer(sub, name="experiment")

@@ -99,6 +99,10 @@ def summary_markdown(summary: dict[str, Any]) -> str:
     for col, s in summary["features"].items():
         lines.append(f"| {col} | {s['n']} | " + " | ".join(_fmt(s[k]) for k in ("mean", "sd", "median", "min", "max"))
                      + " |")
+    injection = summary.get("injection") or {}
+    if injection:
+        lines += ["", "| injection (issue #17) | value |", "|---|---|"]
+        lines += [f"| {k} | {_fmt(v)} |" for k, v in injection.items() if not isinstance(v, dict | list)]
     if summary["qc"]["reasons"] or summary["qc"]["jumps"]:
         lines += ["", "| QC reason / jump | frames |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in {**summary["qc"]["reasons"], **summary["qc"]["jumps"]}.items()]
@@ -113,7 +117,8 @@ def write_summary(summary: dict[str, Any], out_dir: Path) -> None:
 
 def run_summary_table(summaries: Sequence[tuple[str, dict[str, Any]]]) -> pd.DataFrame:
     """One row per video from (output folder, summary dict): case, video, folder, counts, speed, QC and
-    `<feature>_mean` / `<feature>_sd` of every feature (columns RUN_SUMMARY_COLUMNS first)."""
+    `<feature>_mean` / `<feature>_sd` of every feature and `inj_<key>` of the injection summary (columns
+    RUN_SUMMARY_COLUMNS first)."""
     rows = []
     for folder, s in summaries:
         qc, model = s.get("qc") or {}, s.get("model") or {}
@@ -122,6 +127,7 @@ def run_summary_table(summaries: Sequence[tuple[str, dict[str, Any]]]) -> pd.Dat
                "frames_with_jump": qc.get("frames_with_jump")}
         for col, stats in (s.get("features") or {}).items():
             row[f"{col}_mean"], row[f"{col}_sd"] = stats.get("mean"), stats.get("sd")
+        row.update({f"inj_{k}": v for k, v in (s.get("injection") or {}).items() if not isinstance(v, dict | list)})
         rows.append(row)
     df = pd.DataFrame(rows)
     return df.reindex(columns=RUN_SUMMARY_COLUMNS + [c for c in df.columns if c not in RUN_SUMMARY_COLUMNS])

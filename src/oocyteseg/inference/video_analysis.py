@@ -2,8 +2,9 @@
 
 Outputs in the video's folder (see docs/analysis.md): masks/chunk_*.npz, features.csv/.parquet
 (one row per analysed frame: time, f1-f4, extras, `reason`, temporal `qc`/`qc_jump` flags and a
-smoothed tip), labelme/ (with `labelme=True`), whatever extra sinks write (the overlay video), and
-summary.json/.md. Memory is bounded by the queue sizes and one mask chunk, whatever the length;
+smoothed tip), labelme/ (with `labelme=True`), whatever extra sinks write (the overlay video),
+injection.csv/events.csv/injection.json (`inference.injection_outputs`, when the label set has oocyte and
+needle classes) and summary.json/.md. Memory is bounded by the queue sizes and one mask chunk, whatever the length;
 only the features rows (a few hundred bytes per frame) are kept until the end, for the temporal QC.
 """
 
@@ -22,6 +23,7 @@ from oocyteseg.data.preprocess import size_warning
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_table
 from oocyteseg.io.video import VideoFrame, VideoInfo, probe_video, sample_frames
+from oocyteseg.inference.injection_outputs import InjectionReader
 from oocyteseg.inference.pipeline import pipelined
 from oocyteseg.inference.sinks import LabelmeSink, MaskSink, SinkContext, SinkFactory
 from oocyteseg.inference.summary import summarise, write_summary
@@ -116,6 +118,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     sinks += [factory(out_dir, context) for factory in sink_factories]
     labels = predictor.labels
     pixel_size = config.pixel_size_um if config.pixel_size_um is not None else labels.pixel_size_um
+    injection = InjectionReader(labels, pixel_size, fps_out)  # the one features thread sees frames in order
 
     def segment(batch: list[VideoFrame]) -> tuple[list[VideoFrame], list[np.ndarray]]:
         return batch, predictor.predict([f.image for f in batch], batch_size=len(batch))
@@ -125,6 +128,8 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
         shapes = [MaskShapes(m) for m in masks]  # traced once per frame, shared with the sinks (overlay)
         rows = [{"case": name, "video": str(video), "frame_index": f.index, "time_s": round(f.time_s, 6),
                  **mask_features(m, labels, pixel_size, sh)} for f, m, sh in zip(batch, masks, shapes)]
+        for f, m, sh in zip(batch, masks, shapes):
+            injection.update(f.index, f.time_s, m, sh)
         for sh in shapes:
             sh.drop_planes()  # only the outlines travel on to the sinks
         return batch, masks, rows, shapes
@@ -157,6 +162,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     table = finish_table(pd.concat(chunks, ignore_index=True), frame_scale(shape) if shape else 1.0)
     write_table(table, out_dir / "features.csv")
     write_table(table, out_dir / "features.parquet")
+    injection_summary = injection.write(out_dir)
     seconds = time.perf_counter() - start
     summary = summarise(table, name=name, video=video, seconds=seconds, fps_video=video_fps,
                         fps_analysed=fps_out, model=model_info or {}, out_dir=out_dir,
@@ -166,6 +172,7 @@ def analyze_video(video: Path, name: str, predictor: Any, out_dir: Path, config:
     if warning:
         summary["size_warning"] = warning
     summary["pixel_size_um"] = pixel_size  # the calibration the _um columns used (None: pixels only)
+    summary["injection"] = injection_summary
     write_summary(summary, out_dir)
     return VideoResult(name, video, out_dir, len(table), seconds, summary)
 

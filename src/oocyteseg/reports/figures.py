@@ -1,4 +1,4 @@
-"""Report figures as PNG bytes (matplotlib, Agg): feature curves, tip trajectory, learning curves."""
+"""Report figures as PNG bytes (matplotlib, Agg): feature curves, tip trajectory, learning curves, injection timeline."""
 
 from __future__ import annotations
 
@@ -102,6 +102,34 @@ def learning_curves(curves: pd.DataFrame, title: str = "") -> bytes:
         ax.grid(alpha=0.3)
         if ax.lines:
             ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def injection_timeline(table: pd.DataFrame, events: pd.DataFrame, title: str = "") -> bytes:
+    """Funnel depth and needle penetration [px] against time (an injection.csv table), with a dashed
+    vertical line and the name of each event (an events.csv table: name, time_s)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    t = table["time_s"].to_numpy(float) if "time_s" in table else np.arange(len(table), dtype=float)
+    for col, label, color in (("funnel_depth_px", "funnel depth [px]", "tab:blue"),
+                              ("penetration_px", "penetration past the oolemma [px]", "tab:orange")):
+        if col in table:
+            ax.plot(t, table[col].to_numpy(float), "-", lw=1.2, color=color, label=label)
+    ax.axhline(0, color="0.6", lw=0.6)
+    for _, ev in events.iterrows():
+        x = float(ev["time_s"])
+        if np.isfinite(x):
+            ax.axvline(x, color="tab:red" if ev["name"] == "breakage" else "0.35", ls="--", lw=0.8)
+            ax.text(x, 1.01, ev["name"], rotation=90, va="bottom", ha="center", fontsize=7,
+                    transform=ax.get_xaxis_transform())  # above the plot: names never hide the curves
+    ax.set_xlabel("time [s]")
+    ax.set_ylabel("px along the needle axis")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=7, loc="lower right")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -2,7 +2,8 @@
 
 Sections: videos; IoU against ground truth (Shimotsu Table 2 form) and relative feature errors
 (Table 3 form) where true masks exist; feature statistics per video (AVG/SD, Table 3 layout);
-per video the f1-f4 curves, the tip trajectory and overlay thumbnails of QC-flagged frames;
+per video the f1-f4 curves, the tip trajectory, overlay thumbnails of QC-flagged frames and the injection
+(summary, timeline with events and key frames: `reports.injection_timeline`);
 learning curves of training runs found in the folder; the exact commands and configs.
 """
 
@@ -28,6 +29,7 @@ from oocyteseg.inference.batch import STARTED_FILE, finished_folders
 from oocyteseg.morphometry.compare import compare
 from oocyteseg.reports import figures
 from oocyteseg.reports.html import esc, jpeg_img, page, png_img, table_html
+from oocyteseg.reports.injection_timeline import injection_section
 from oocyteseg.reports.overlay_video import OVERLAY_FILE
 from oocyteseg.reports.truth import find_truth, iou_table, score_case, truth_classes
 
@@ -243,7 +245,8 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
                      png_img(figures.feature_curves(c.table, f"{c.name}: features over time"), f"{c.name} features"),
                      png_img(figures.tip_trajectory(c.table, w, h, f"{c.name}: needle tip"), f"{c.name} tip")
                      if "tip_x" in c.table else "",
-                     "</div><h3>QC-flagged frames</h3>", _thumbnails(c, max_thumbnails)]
+                     "</div><h3>QC-flagged frames</h3>", _thumbnails(c, max_thumbnails),
+                     injection_section(c.name, c.folder, c.summary, c.table)]
     body += [curves, _commands(run_dir, cases)]
     write_text(out, page(f"oocyteseg report: {run_dir.name}", "\n".join(body)), overwrite=True)
     return out

@@ -25,7 +25,8 @@ from oocyteseg.reports.html_report import build_report
 
 # Engine output (in the case folder) -> artefact name the web app serves. Folders are zipped.
 _OUTPUTS = {"features.csv": "features.csv", "features.parquet": "features.parquet", "overlay.mp4": "overlay.mp4",
-            "summary.json": "summary.json", "report.html": "report.html", "masks": "masks", "labelme": "labelme"}
+            "summary.json": "summary.json", "report.html": "report.html", "masks": "masks", "labelme": "labelme",
+            "injection.csv": "injection.csv", "events.csv": "events.csv", "injection.json": "injection.json"}
 
 
 def run_analysis(video_path: str | os.PathLike, model_path: str | os.PathLike, out_dir: str | os.PathLike,

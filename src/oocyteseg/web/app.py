@@ -7,6 +7,7 @@ ids); downloads are served only by job id plus a whitelisted artefact name.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -34,6 +35,8 @@ DEFAULT_MAX_UPLOAD = 2 * 1024**3
 # Columns of the features table sent to the viewer (plots and table); downloads carry every column.
 VIEW_COLUMNS = {"frame_index", "time_s", "f1", "f2", "f3", "f4", "tip_x", "tip_y", "tip_x_smooth", "tip_y_smooth",
                 "oocyte_area", "serc_area", "penetration_depth", "qc", "qc_jump", "qc_flagged", "reason"}
+# Columns of injection.csv sent to the viewer's injection curve (issue #17).
+INJECTION_COLUMNS = ("frame", "time_s", "funnel_depth_px", "penetration_px")
 _JOB_ID = re.compile(r"[0-9a-f]{32}")
 # Inbox files must also carry a suffix of their kind: the engine tells images from videos by suffix.
 _SUFFIXES = {"video": {".mp4", ".m4v", ".mov", ".wmv", ".asf", ".avi"}, "image": {".png", ".jpg", ".jpeg", ".tif", ".tiff"}}
@@ -161,6 +164,15 @@ def create_app(data_dir: str | os.PathLike, model_path: str | os.PathLike, *,
         df = df[[c for c in df.columns if c in VIEW_COLUMNS]]  # what the viewer shows; the rest is in the CSV
         return Response(df.to_json(orient="split", index=False, double_precision=6), media_type="application/json")
 
+    @app.get("/api/jobs/{job_id}/injection")
+    def injection(job_id: str) -> Response:
+        """The injection of a done job (issue #17): {columns, data} of injection.csv's INJECTION_COLUMNS,
+        events (events.csv rows) and the summary; empty lists when the analysis read none."""
+        job = _job_or_404(store, job_id)
+        if job.state != "done":
+            raise HTTPException(409, f"job is {job.state}; the injection exists once it is done")
+        return Response(injection_json(folder.jobs / job.id, job), media_type="application/json")
+
     @app.get("/api/jobs/{job_id}/files/{name}")
     def download(job_id: str, name: str) -> FileResponse:
         job = _job_or_404(store, job_id)
@@ -175,6 +187,20 @@ def create_app(data_dir: str | os.PathLike, model_path: str | os.PathLike, *,
                             content_disposition_type="inline" if inline else "attachment")
 
     return app
+
+
+def injection_json(out: Path, job: Job) -> str:
+    """What /api/jobs/{id}/injection answers, as JSON text (strict: NaN becomes null)."""
+    table, events = out / "injection.csv", out / "events.csv"
+    view = pd.DataFrame(columns=list(INJECTION_COLUMNS))
+    if "injection.csv" in job.artefacts and table.is_file():
+        df = pd.read_csv(table)
+        view = df[[c for c in INJECTION_COLUMNS if c in df.columns]]
+    rows = pd.read_csv(events) if "events.csv" in job.artefacts and events.is_file() else pd.DataFrame()
+    payload = json.loads(view.to_json(orient="split", index=False, double_precision=6))
+    payload["events"] = json.loads(rows.to_json(orient="records", double_precision=6)) if len(rows) else []
+    payload["summary"] = (job.summary or {}).get("injection") or {}
+    return json.dumps(payload)
 
 
 def _job_or_404(store: JobStore, job_id: str) -> Job:

@@ -34,6 +34,9 @@ ARTEFACTS: dict[str, str] = {
     "masks.zip": "application/zip",
     "labelme.zip": "application/zip",
     "summary.json": "application/json",
+    "injection.csv": "text/csv",
+    "events.csv": "text/csv",
+    "injection.json": "application/json",
 }
 _FOLDERS = {"masks": "masks.zip", "labelme": "labelme.zip"}
 

@@ -153,7 +153,9 @@ async function showSelected() {
   if (state.loaded === job.id) return;
   state.loaded = job.id;
   try {
-    buildViewer(job, await api(`/api/jobs/${job.id}/frames`));
+    const [frames, injection] = await Promise.all([api(`/api/jobs/${job.id}/frames`),
+                                                   api(`/api/jobs/${job.id}/injection`)]);
+    buildViewer(job, frames, injection);
   } catch (err) {
     state.loaded = null;  // try again on the next poll
     message(`${job.name}: cannot show the results (${err.message})`, true);
@@ -165,7 +167,7 @@ function column(frames, name) {
   return i < 0 ? frames.data.map(() => null) : frames.data.map(r => r[i]);
 }
 
-function buildViewer(job, frames) {
+function buildViewer(job, frames, injection) {
   $("#placeholder").hidden = true;
   $("#viewer").hidden = false;
   $("#viewer-title").textContent = job.name;
@@ -226,6 +228,9 @@ function buildViewer(job, frames) {
     state.traj = trajectoryPlot(traj, {x: tipX, y: tipY, flagged, onPick: pick,
       width: s.width || 640, height: s.height || 480});
   }
+
+  const inj = injectionPlot(plots, frames, injection, t, flagged, pick);
+  if (inj) state.plots.push(inj);
 
   // downloads
   const dl = $("#downloads");

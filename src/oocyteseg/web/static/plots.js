@@ -43,7 +43,7 @@ function fmt(v) {
 }
 
 // A time-series plot. opts: {title, t: [s], series: [{name, y: [], color}], flagged: [bool],
-// onPick(index)}. Returns {svg, setCursor(time)}.
+// events: [{name, frame, t, index}] (optional vertical markers), onPick(index)}. Returns {svg, setCursor(time)}.
 function timePlot(parent, opts) {
   const W = 360, H = 150, L = 44, R = 8, T = 8, B = 22;
   const box = document.createElement("div");
@@ -85,6 +85,17 @@ function timePlot(parent, opts) {
       svgEl("text", {x: W - R - 4, y: T + 10 + 11 * k, "text-anchor": "end", style: `fill:${s.color}`}, svg)
         .textContent = s.name;
     }
+  });
+  // events (the injection's contact, breakage...): a dashed line and its name; a click picks the event's frame
+  (opts.events || []).forEach((ev, k) => {
+    if (!finite(ev.t)) return;
+    const g = svgEl("g", {class: "event", "data-index": ev.index, "data-name": ev.name, tabindex: 0}, svg);
+    const x = sx(ev.t);
+    svgEl("line", {x1: x, x2: x, y1: T, y2: H - B, class: ev.name === "breakage" ? "event-line main" : "event-line"}, g);
+    svgEl("rect", {x: x - 4, y: T, width: 8, height: H - T - B, fill: "transparent"}, g);  // an easier target
+    svgEl("text", {x: x + 2, y: T + 8 + 9 * (k % 4), class: "event-label"}, g).textContent = ev.name;
+    svgEl("title", {}, g).textContent = `${ev.name}: frame ${ev.frame}, ${fmt(ev.t)} s`;
+    g.addEventListener("click", e => { e.stopPropagation(); if (opts.onPick) opts.onPick(ev.index); });
   });
   const cursor = svgEl("line", {class: "cursor", x1: L, x2: L, y1: T, y2: H - B, visibility: "hidden"}, svg);
   svg.addEventListener("click", ev => {
@@ -135,4 +146,26 @@ function trajectoryPlot(parent, opts) {
       now.setAttribute("cx", x); now.setAttribute("cy", y); now.setAttribute("visibility", "visible");
     },
   };
+}
+
+// The injection (issue #17): funnel depth and penetration against time, the events marked; a marker's
+// click jumps to its frame. null when the analysis read no injection.
+function injectionPlot(parent, frames, injection, t, flagged, pick) {
+  if (!injection || !injection.data || !injection.data.length) return null;
+  const fi = frames.columns.indexOf("frame_index");
+  const rowOf = new Map(frames.data.map((r, i) => [r[fi], i]));
+  const col = name => {
+    const k = injection.columns.indexOf(name), y = t.map(() => null);
+    if (k < 0) return y;
+    const fk = injection.columns.indexOf("frame");
+    for (const r of injection.data) { const i = rowOf.get(r[fk]); if (i !== undefined) y[i] = r[k]; }
+    return y;
+  };
+  const events = injection.events.filter(ev => rowOf.has(ev.frame))
+    .map(ev => ({name: ev.name, frame: ev.frame, index: rowOf.get(ev.frame), t: t[rowOf.get(ev.frame)]}));
+  const s = injection.summary || {};
+  const title = "injection (px along the needle)" + (s.mode ? ` · ${s.mode_text || s.mode}` : "");
+  return timePlot(parent, {title, t, flagged, onPick: pick, events,
+    series: [{name: "funnel depth", y: col("funnel_depth_px"), color: "#1565c0"},
+             {name: "penetration", y: col("penetration_px"), color: "#ef6c00"}]});
 }
