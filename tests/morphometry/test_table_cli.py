@@ -109,4 +109,4 @@ def test_cli_folder_inclusions_and_bad_options(tmp_path, capsys):
                  "--out", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert "no frame of the automatic table matches" in err
-    assert "nope: classes file not found" in err and "built-in name (icsi, inclusions, oocyte-anatomy)" in err
+    assert "nope: classes file not found" in err and "built-in name (icsi, inclusions, oocyte-anatomy, icsi-injection)" in err
