@@ -42,7 +42,7 @@ def test_injection_files_follow_the_frames(analysed):
     assert {"mode", "mode_text", "attempts", "funnel_depth_at_breakage_px", "contact_to_breakage_s",
             "recovery_fraction", "polar_body_angle_deg", "qc"} <= set(summary["injection"])
     assert set(INJECTION_FILES) <= set(summary["outputs"])
-    assert "injection (issue #17)" in (case / "summary.md").read_text()
+    assert "| injection | value |" in (case / "summary.md").read_text()
     run = pd.read_csv(analysed / "summary.csv")
     assert {"inj_mode", "inj_attempts", "inj_funnel_depth_at_breakage_px"} <= set(run.columns)
 

@@ -132,7 +132,7 @@ def injection(
     threads: int | None = typer.Option(None, "--threads", min=1, help="CPU threads of the model"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an earlier study in --out"),
 ) -> None:
-    """Issue #17: render phantom ICSI videos with known oolemma responses (pressure, shallow, no resistance,
+    """Render phantom ICSI videos with known oolemma responses (pressure, shallow, no resistance,
     repeated), read the injection from the true masks (and a model's predictions with --model), and
     tabulate the error against the truth: injection_per_case.csv/.md (per case, Average, SD) and a log.
 

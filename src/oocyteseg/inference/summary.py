@@ -101,7 +101,7 @@ def summary_markdown(summary: dict[str, Any]) -> str:
                      + " |")
     injection = summary.get("injection") or {}
     if injection:
-        lines += ["", "| injection (issue #17) | value |", "|---|---|"]
+        lines += ["", "| injection | value |", "|---|---|"]
         lines += [f"| {k} | {_fmt(v)} |" for k, v in injection.items() if not isinstance(v, dict | list)]
     if summary["qc"]["reasons"] or summary["qc"]["jumps"]:
         lines += ["", "| QC reason / jump | frames |", "|---|---|"]

@@ -138,7 +138,7 @@ def run_injection_study(out: str | os.PathLike, settings: InjectionStudySettings
 
 def _markdown(table: pd.DataFrame, command: str | None) -> str:
     """injection_per_case.md: the command, then the table (per case, Average and SD) of each source."""
-    parts = ["# Injection read on the phantom (issue #17)", "",
+    parts = ["# Injection read on the phantom", "",
              f"Command: `{command or 'oocyteseg experiment injection'}`", "",
              "On the phantom these numbers test the software, not clinical validity.", ""]
     for src, part in table.groupby("source", sort=False):
