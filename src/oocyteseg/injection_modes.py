@@ -6,4 +6,9 @@ Elmahaishi, MEFS J 2010 (no-resistance breakage vs a curved vs a funnel-shaped o
 """
 
 MODES = ("pressure", "shallow", "no_resistance", "repeated")
-MODE_TEXT = {"pressure": "pressure breakage with a funnel (cone)", "shallow": "breakage after a shallow curve of the oolemma", "no_resistance": "breakage with no resistance", "repeated": "repeated pricking (two or more attempts)"}
+MODE_TEXT = {
+    "pressure": "pressure breakage with a funnel (cone)",
+    "shallow": "breakage after a shallow curve of the oolemma",
+    "no_resistance": "breakage with no resistance",
+    "repeated": "repeated pricking (two or more attempts)",
+}

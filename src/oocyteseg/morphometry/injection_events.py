@@ -41,8 +41,10 @@ MIN_DROP_PX = 3.0  # a relaxation loses at least this many px ...
 MIN_DROP_R = 0.02  # ... and this fraction of the radius
 RELAX_WINDOW_S = 0.5  # the drop must happen within this time
 RELAX_FRACTION = 0.4  # ... and lose at least this fraction of the peak depth
-NO_RESISTANCE_R = 0.05  # funnel at breakage below 5 % of R: no resistance (≈ 6 px for R = 130 px)
-SHALLOW_R = 0.15  # below 15 % of R: a shallow curve (the phantom's pressure funnels are 25-50 % of R)
+# Mode boundaries sit midway in the gaps between the phantom's ranges (no resistance <= 0.02 R, shallow
+# 0.06-0.15 R, pressure 0.25-0.5 R), so a reading error of a few px does not flip a mode.
+NO_RESISTANCE_R = 0.04  # funnel at breakage below 4 % of R: no resistance (≈ 5 px for R = 130 px)
+SHALLOW_R = 0.2  # below 20 % of R: a shallow curve; above: a pressure funnel (cone)
 RECOVERY_TAIL_S = 0.25
 PEAK_FIT_S = 0.25  # the funnel depth at breakage is read from a line fitted over this time before the peak
 
