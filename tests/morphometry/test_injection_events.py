@@ -52,7 +52,7 @@ def mode_table(mode: str) -> tuple[pd.DataFrame, dict]:
         inside = list(np.linspace(0, 50, 20))  # the tip passes straight through
         p += inside
         f += [min(1.5, v) for v in inside]
-        brk = contact + 2  # first frame with the tip > 3 px past a 1.5 px funnel (frame 2 of the ramp: 5.3 px)
+        brk = contact  # nothing resisted: dated at contact, where the phantom's truth puts it (tip past the oolemma)
         attempts = [brk]
     n_after = 96 - len(p)
     deeper = list(p[-1] + np.minimum(np.arange(1, n_after + 1), 20) * 1.0)

@@ -9,11 +9,15 @@ scaled by fps / 24):
 - contact: first frame with penetration >= -CONTACT_TOL_PX (the tip reaches the undeformed oolemma; the
   last pixel of a tapered tip is thinner than a pixel, so the mask's tip lies up to ~1 px behind it).
 - Relaxations: peaks of the funnel with prominence >= max(MIN_DROP_PX, MIN_DROP_R x R, 0.4 x peak)
-  that lose >= 40 % of their depth within RELAX_WINDOW_S. The event frame is the first frame after
-  the peak. A relaxation while the tip retreats by more than half the drop is a failed attempt
-  ("attempt"); the last one where the tip holds or advances is the breakage.
-- No relaxation but the tip past the oolemma by more than the funnel: breakage with no resistance at
-  the first frame where penetration - funnel > MIN_DROP_PX.
+  that lose >= 40 % of their depth within RELAX_WINDOW_S, after a build-up (at least half the peak
+  depth for BUILD_UP_S: a spike of a misread frame or two is not a funnel). The event frame is the first
+  frame after the peak. A relaxation while the tip retreats by more than half the drop (and stays at the
+  funnel) is a failed attempt ("attempt"); one after which the tip is past the oolemma (penetration -
+  funnel > the minimum drop, median over RELAX_WINDOW_S) is an entry; anything else is noise. The
+  breakage is the FIRST entry: once the oolemma is broken, later wobbles are not attempts.
+- No relaxation but the tip past the oolemma by more than the funnel for BUILD_UP_S: breakage with no
+  resistance, dated at contact (nothing resisted the tip from there), its depth the median funnel
+  between contact and the entry.
 - Mode: "repeated" when there are >= 2 relaxations; else by the funnel depth at breakage D:
   D < NO_RESISTANCE_R x R -> "no_resistance", D < SHALLOW_R x R -> "shallow", else "pressure";
   "unknown" without a breakage.
@@ -46,6 +50,7 @@ RELAX_FRACTION = 0.4  # ... and lose at least this fraction of the peak depth
 NO_RESISTANCE_R = 0.04  # funnel at breakage below 4 % of R: no resistance (≈ 5 px for R = 130 px)
 SHALLOW_R = 0.2  # below 20 % of R: a shallow curve; above: a pressure funnel (cone)
 RECOVERY_TAIL_S = 0.25
+BUILD_UP_S = 0.2  # a funnel is at least half its peak depth for this long before it relaxes
 PEAK_FIT_S = 0.25  # the funnel depth at breakage is read from a line fitted over this time before the peak
 
 
@@ -133,6 +138,8 @@ def detect_events(table: pd.DataFrame, fps: float) -> InjectionReading:
 
     relax = []  # (event index, depth at peak, failed?, confidence)
     min_drop = max(MIN_DROP_PX, MIN_DROP_R * radius)
+    sustain = max(3, int(round(BUILD_UP_S * fps)))
+    gap = p - np.maximum(f, 0) if has_p else np.full_like(f, np.nan)
     peaks, _ = find_peaks(np.r_[f, -np.inf], prominence=min_drop)
     for k in peaks:
         if k >= len(f) - 1:
@@ -141,19 +148,26 @@ def detect_events(table: pd.DataFrame, fps: float) -> InjectionReading:
         drop = f[k] - float(seg.min())
         if drop < max(min_drop, RELAX_FRACTION * f[k]):
             continue
+        if int(np.sum(f[max(0, k - win):k + 1] >= 0.5 * f[k])) < sustain:
+            continue  # a funnel builds up; a spike of a frame or two is a misread mask
         j = k + 1 + int(np.argmin(seg))
         retreat = has_p and (p[k] - float(p[k:j + 1].min())) > 0.5 * drop
+        inside = has_p and float(np.nanmedian(gap[k + 1:k + 1 + win])) > min_drop
+        if retreat == inside:
+            continue  # neither a pull-back (tip retreats, stays at the funnel) nor an entry: noise
         relax.append((k + 1, _peak_depth(f, k, fps), retreat, drop / (drop + 3 * noise + 1e-9)))
     breaks = [r for r in relax if not r[2]]
     brk = None
-    if breaks:
-        brk = breaks[-1]
+    if breaks:  # the first entry is the breakage: once broken, later wobbles of the oolemma are no attempts
+        brk = breaks[0]
         relax = [r for r in relax if r[0] <= brk[0]]
-    elif has_p and contact is not None:
-        past = np.flatnonzero((p - np.maximum(f, 0)) > min_drop)
-        if len(past):
-            i = int(past[0])
-            brk = (i, float(f[max(i - 1, 0)]), False, 1.0 if np.nanmax(f[:i + 1]) < NO_RESISTANCE_R * radius else 0.5)
+    elif has_p and contact is not None:  # no funnel relaxed: entry with no resistance, from contact on
+        run = np.convolve((gap > min_drop).astype(int), np.ones(sustain, int), "valid") == sustain
+        if run.any():
+            onset = int(np.argmax(run))
+            i = min(contact, onset)
+            depth = float(np.nanmedian(f[i:onset + 1]))
+            brk = (i, depth, False, 1.0 if np.nanmax(f[i:onset + 1]) < NO_RESISTANCE_R * radius else 0.5)
             relax = [r for r in relax if r[0] < i] + [brk]
     if brk is None:
         qc.append("no_breakage")
