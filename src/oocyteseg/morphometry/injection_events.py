@@ -141,10 +141,16 @@ def detect_events(table: pd.DataFrame, fps: float) -> InjectionReading:
     sustain = max(3, int(round(BUILD_UP_S * fps)))
     gap = p - np.maximum(f, 0) if has_p else np.full_like(f, np.nan)
     peaks, _ = find_peaks(np.r_[f, -np.inf], prominence=min_drop)
+    done = -1
     for k in peaks:
-        if k >= len(f) - 1:
+        if k >= len(f) - 1 or k <= done:
             continue
         seg = f[k + 1:k + 1 + win]
+        fall = np.flatnonzero(seg < 0.5 * f[k])
+        held = np.flatnonzero(seg[:fall[0] if len(fall) else len(seg)] >= 0.95 * f[k])
+        if len(held):  # the funnel dipped and came back before it fell: the fall starts at the later top
+            k = done = k + 1 + int(held[-1])
+            seg = f[k + 1:k + 1 + win]
         drop = f[k] - float(seg.min())
         if drop < max(min_drop, RELAX_FRACTION * f[k]):
             continue
