@@ -129,3 +129,34 @@ def test_compare_and_summarise():
     met = df.set_index("case").loc["Target met"]
     assert not met["breakage_ok"]  # 0.75 < 0.9
     assert bool(met["mode_ok"]) and not np.isnan(df.set_index("case").loc["SD", "breakage_frame_error"])
+
+
+def test_a_spike_of_two_misread_frames_is_no_funnel():
+    table, truth = mode_table("no_resistance")
+    spiky = table.copy()
+    spiky.loc[[truth["breakage"] + 3, truth["breakage"] + 4], "funnel_depth_px"] = 8.0  # two misread frames
+    reading = detect_events(spiky, FPS)
+    assert reading.summary["mode"] == "no_resistance" and reading.summary["attempts"] == 1
+    assert reading.event("breakage").frame == truth["breakage"]
+
+
+def test_a_dip_before_the_fall_is_one_relaxation_from_the_later_top():
+    table, truth = mode_table("pressure")
+    dipped = table.copy()
+    k = truth["breakage"] - 1  # the funnel's top
+    top = dipped.loc[k, "funnel_depth_px"]
+    dipped.loc[k - 3, "funnel_depth_px"] = top * 1.005  # an early top (as read on a phantom case) ...
+    dipped.loc[k - 2, "funnel_depth_px"] = top * 0.9  # ... a dip, then the top the funnel falls from
+    reading = detect_events(dipped, FPS)
+    assert [e.frame for e in reading.events if e.name in ("attempt", "breakage")] == [truth["breakage"]]
+    assert reading.summary["mode"] == "pressure"
+
+
+def test_wobbles_after_breakage_are_not_attempts():
+    table, truth = mode_table("pressure")
+    wobbly = table.copy()
+    after = truth["breakage"] + 15  # the needle is inside: the oolemma wobbles by 15 px and settles
+    wobbly.loc[after:after + 9, "funnel_depth_px"] += np.r_[np.linspace(0, 15, 6), np.linspace(12, 0, 4)]
+    reading = detect_events(wobbly, FPS)
+    assert reading.event("breakage").frame == truth["breakage"]
+    assert reading.summary["attempts"] == 1 and reading.summary["mode"] == "pressure"
