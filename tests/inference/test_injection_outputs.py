@@ -75,3 +75,27 @@ def test_run_summary_prefixes_injection_keys():
                            "duration_s": 1.0, "processing_s": 1.0, "processing_frames_per_s": 1.0,
                            "qc": {"frames_flagged": 0, "frames_with_jump": 0, "reasons": {}, "jumps": {}}})
     assert "| mode | pressure |" in md
+
+
+def test_a_failing_injection_reading_is_reported_not_fatal(tmp_path, monkeypatch):
+    from oocyteseg.morphometry import injection_events
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("zero-size array")
+
+    mask = np.zeros((64, 80), np.uint8)
+    mask[16:48, 10:50] = 1
+    mask[30:34, 45:80] = 3
+    reader = InjectionReader(ICSI, None, 24.0)
+    for i in range(4):
+        reader.update(i, i / 24.0, mask)
+    monkeypatch.setattr(injection_events, "detect_events", broken)
+    summary = reader.write(tmp_path)
+    assert summary["qc"] == "injection_failed: ValueError: zero-size array" and summary["mode"] == "unknown"
+    assert all((tmp_path / name).is_file() for name in INJECTION_FILES)
+
+    reader = InjectionReader(ICSI, None, 24.0)
+    monkeypatch.setattr(reader.tracker, "update", broken)
+    reader.update(7, 0.3, mask)
+    reader.update(8, 0.33, mask)  # the reading stopped at the first failure; the video goes on
+    assert reader.failed == "injection_failed at frame 7: ValueError: zero-size array"

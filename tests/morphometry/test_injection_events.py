@@ -160,3 +160,12 @@ def test_wobbles_after_breakage_are_not_attempts():
     reading = detect_events(wobbly, FPS)
     assert reading.event("breakage").frame == truth["breakage"]
     assert reading.summary["attempts"] == 1 and reading.summary["mode"] == "pressure"
+
+
+def test_a_funnel_still_at_its_top_when_the_video_ends():
+    table, truth = mode_table("pressure")
+    cut = table.iloc[:truth["breakage"]].copy()  # the video ends at the funnel's top
+    cut.loc[cut.index[-4], "funnel_depth_px"] = cut["funnel_depth_px"].iloc[-1] * 1.01  # an earlier, higher top
+    cut.loc[cut.index[-3], "funnel_depth_px"] = cut["funnel_depth_px"].iloc[-1] * 0.9
+    reading = detect_events(cut, FPS)
+    assert reading.event("breakage") is None and "no_breakage" in reading.summary["qc"]

@@ -151,6 +151,8 @@ def detect_events(table: pd.DataFrame, fps: float) -> InjectionReading:
         if len(held):  # the funnel dipped and came back before it fell: the fall starts at the later top
             k = done = k + 1 + int(held[-1])
             seg = f[k + 1:k + 1 + win]
+            if not len(seg):
+                continue  # the funnel is still at its top at the end of the video
         drop = f[k] - float(seg.min())
         if drop < max(min_drop, RELAX_FRACTION * f[k]):
             continue
