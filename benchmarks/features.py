@@ -33,7 +33,6 @@ def phantom_masks(n: int) -> list[tuple[np.ndarray, tuple[float, float] | None]]
     from oocyteseg.phantom.params import sample_case
     from oocyteseg.phantom.geometry import jitter_offset, needle_state
     from oocyteseg.phantom.render import render_frame
-
     out = []
     per_case = max(1, n // 6)
     for ci in range(6):
