@@ -35,8 +35,16 @@ def polar_profile(plane: np.ndarray, centre: tuple[float, float], radius: float,
     r0 = 0.4 * radius
     n_r = max(4, int(math.ceil(1.2 * radius / RADIAL_STEP)))
     rad = r0 + np.arange(n_r, dtype=np.float32) * RADIAL_STEP
-    map_x = (centre[0] + COS32[:, None] * rad[None, :]).astype(np.float32)
-    map_y = (centre[1] + SIN32[:, None] * rad[None, :]).astype(np.float32)
+    # only the disc the rays reach is read (with a pixel to spare for the bilinear samples): samples outside
+    # it are outside the frame too, so they read 0 either way
+    reach = float(rad[-1]) + 2.0
+    x0, y0 = max(0, int(math.floor(centre[0] - reach))), max(0, int(math.floor(centre[1] - reach)))
+    x1 = min(plane.shape[1], int(math.ceil(centre[0] + reach)) + 1)
+    y1 = min(plane.shape[0], int(math.ceil(centre[1] + reach)) + 1)
+    plane = plane[y0:y1, x0:x1]
+    needle = None if needle is None else needle[y0:y1, x0:x1]
+    map_x = (centre[0] - x0 + COS32[:, None] * rad[None, :]).astype(np.float32)
+    map_y = (centre[1] - y0 + SIN32[:, None] * rad[None, :]).astype(np.float32)
     src = plane.view(np.uint8) * np.uint8(255) if needle is None else cv2.merge(
         [plane.view(np.uint8) * np.uint8(255), needle.view(np.uint8) * np.uint8(255)])
     polar = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
