@@ -36,6 +36,7 @@ from oocyteseg.morphometry.needle import needle_tip
 from oocyteseg.morphometry.oolemma_profile import (COS, FOOTPRINT_GAP, N_ANGLES, SIN, THETA, arc_centre,
                                                    axis_crossings, dent_amplitude, polar_profile, register, wrap_deg)
 from oocyteseg.morphometry.scale import frame_scale
+from oocyteseg.morphometry.shapes import MaskShapes
 
 CONTACT_MARGIN = 0.08  # fraction of the oocyte radius: a tip farther than this from the oolemma is "before contact"
 REF_MAX_FRAMES = 48  # most recent pre-contact profiles kept for the reference median
@@ -83,8 +84,8 @@ class InjectionTracker:
 
     def update(self, frame_index: int, time_s: float, mask: np.ndarray, shapes=None) -> dict:
         """Measure one frame (`mask`: HxW class ids); returns its row (also kept for `table`).
-        `shapes` is accepted for the analyze sinks' signature and not needed."""
-        row = self._measure(np.asarray(mask))
+        `shapes`: the frame's `MaskShapes`, whose class planes the features already built (reused, not redone)."""
+        row = self._measure(np.asarray(mask), shapes)
         row = {"frame": int(frame_index), "time_s": float(time_s), **row}
         if self.pixel_size_um is not None:
             for c in PX_COLUMNS:
@@ -98,21 +99,24 @@ class InjectionTracker:
                                 if self.pixel_size_um is not None else [])
         return pd.DataFrame(self._rows, columns=cols)
 
-    def _plane(self, mask: np.ndarray, role: str) -> np.ndarray | None:
-        i = self._idx[role]
-        return None if i is None else mask == i
+    def _plane(self, mask: np.ndarray, *roles: str, shapes: MaskShapes | None = None) -> np.ndarray | None:
+        """Boolean plane of the union of the roles' classes (None when the first role has no class)."""
+        idx = [self._idx[r] for r in roles]
+        if idx[0] is None:
+            return None
+        if shapes is not None:
+            return shapes.plane(*idx)
+        return np.isin(mask, [i for i in idx if i is not None]) if len(idx) > 1 else mask == idx[0]
 
-    def _measure(self, mask: np.ndarray) -> dict:
+    def _measure(self, mask: np.ndarray, shapes: MaskShapes | None = None) -> dict:
         nan = math.nan
         row: dict = {"needle_present": False, "tip_x": nan, "tip_y": nan, "axis_dx": nan, "axis_dy": nan,
                      **{c: nan for c in PX_COLUMNS}, "polar_body_angle_deg": nan, "oolemma_radius_px": nan}
         qc = [f"no_{r}_class" for r, i in self._idx.items() if i is None]
         s = frame_scale(mask.shape)
-        oocyte = self._plane(mask, "oocyte")
-        serc = self._plane(mask, "serc")
-        if oocyte is not None and serc is not None:
-            oocyte = oocyte | serc
-        needle = self._plane(mask, "needle")
+        oocyte = self._plane(mask, "oocyte", "serc", shapes=shapes)
+        serc = self._plane(mask, "serc", shapes=shapes)
+        needle = self._plane(mask, "needle", shapes=shapes)
         m = _moments(oocyte) if oocyte is not None else {"m00": 0}
         centre = None if m["m00"] < 50 * s * s else np.array([m["m10"] / m["m00"], m["m01"] / m["m00"]])
         tip = needle_tip(needle, toward=None if centre is None else tuple(centre)) if needle is not None else None
@@ -166,13 +170,14 @@ class InjectionTracker:
         rel = entry - c0
         centre_bin = arc_centre(footprint) if footprint.any() else math.atan2(rel[1], rel[0]) % (2 * math.pi) / (2 * math.pi) * N_ANGLES
         row["funnel_depth_px"] = dent_amplitude(dent, centre_bin, ~footprint)
-        self._polar_body(mask, c0, entry, row, qc)
+        self._polar_body(mask, shapes, c0, entry, row, qc)
         self._serc_path(serc, tip_xy, u, t_in, t_out, row, qc)
         row["injection_qc"] = ";".join(dict.fromkeys(qc))
         return row
 
-    def _polar_body(self, mask: np.ndarray, c0: np.ndarray, entry: np.ndarray, row: dict, qc: list[str]) -> None:
-        pb = self._plane(mask, "polar_body")
+    def _polar_body(self, mask: np.ndarray, shapes: MaskShapes | None, c0: np.ndarray, entry: np.ndarray, row: dict,
+                    qc: list[str]) -> None:
+        pb = self._plane(mask, "polar_body", shapes=shapes)
         if pb is None:
             return
         m = _moments(pb)
