@@ -12,6 +12,7 @@ from torch import nn
 from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import atomic_path
 from oocyteseg.models.layers import input_channels
+from oocyteseg.models.static_padding import freeze_same_padding
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "logits"
@@ -31,7 +32,9 @@ def export_onnx(
     The batch axis is dynamic; the spatial size is fixed at export (padding/cropping and resizing
     steps are traced for this size). The model is exported in eval mode on CPU with the
     TorchScript-based exporter (`dynamo=False`), which handles every registered model; the file
-    is written atomically and checked with `onnx.checker`.
+    is written atomically and checked with `onnx.checker`. TF-style "same" padding that depends on the
+    input size is fixed for this size first (`freeze_same_padding`), so ONNX Runtime fuses it into the
+    convolutions; `model` itself is not changed.
     """
     import onnx  # heavy; only needed here
 
@@ -41,11 +44,12 @@ def export_onnx(
     model = model.eval()
     device = next(model.parameters()).device
     dummy = torch.zeros(1, input_channels(model), height, width, device=device)
+    exported, _ = freeze_same_padding(model, dummy)
     try:
         with atomic_path(path, overwrite) as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python ints
             torch.onnx.export(
-                model,
+                exported,
                 (dummy,),
                 str(tmp),
                 input_names=[INPUT_NAME],
