@@ -13,6 +13,8 @@ import copy
 
 import torch
 import torch.nn.functional as F
+from timm.layers.conv2d_same import Conv2dSame
+from timm.layers.padding import get_same_padding
 from torch import nn
 
 
@@ -47,16 +49,9 @@ class FixedPadConv2d(nn.Conv2d):
 
 
 def _same_pad(size: int, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
-    total = max((-(size // -stride) - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    """(before, after) padding as timm's `pad_same` splits it."""
+    total = get_same_padding(size, kernel, stride, dilation)
     return total // 2, total - total // 2
-
-
-def _dynamic_same_types() -> tuple[type, ...]:
-    try:
-        from timm.layers.conv2d_same import Conv2dSame
-    except ImportError:  # pragma: no cover - timm is a declared dependency
-        return ()
-    return (Conv2dSame,)
 
 
 def freeze_same_padding(model: nn.Module, example: torch.Tensor) -> tuple[nn.Module, int]:
@@ -64,8 +59,7 @@ def freeze_same_padding(model: nn.Module, example: torch.Tensor) -> tuple[nn.Mod
 
     Returns (model, number of layers replaced); the model itself is returned unchanged when it has none.
     """
-    types = _dynamic_same_types()
-    targets = [name for name, m in model.named_modules() if types and isinstance(m, types)]
+    targets = [name for name, m in model.named_modules() if isinstance(m, Conv2dSame)]
     if not targets:
         return model, 0
     model = copy.deepcopy(model)
