@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from analyze import render_frames, write_video  # noqa: E402
 
 from oocyteseg.inference import AnalyzeConfig, export_checkpoint_onnx  # noqa: E402
+from oocyteseg.inference.onnx_predictor import OnnxPredictor  # noqa: E402
 from oocyteseg.models import load_checkpoint  # noqa: E402
 from oocyteseg.pipelines.analysis import run_analysis  # noqa: E402
 
@@ -44,13 +44,6 @@ def export_pair(checkpoint: Path, work: Path) -> dict[str, Path]:
     return {"A": work / "A.onnx", "B": b}
 
 
-def session(path: Path, threads: int) -> ort.InferenceSession:
-    o = ort.SessionOptions()  # as OnnxPredictor sets it
-    o.intra_op_num_threads, o.inter_op_num_threads = threads, 1
-    o.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), o, providers=["CPUExecutionProvider"])
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
@@ -62,7 +55,7 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     files = export_pair(Path(args.checkpoint), work)
-    sessions = {k: session(p, args.threads) for k, p in files.items()}
+    sessions = {k: OnnxPredictor(p, threads=args.threads, device="cpu").session for k, p in files.items()}
     h, w = sessions["A"].get_inputs()[0].shape[2:]
     x = np.random.default_rng(0).standard_normal((1, 3, h, w)).astype(np.float32)
     ya, yb = (sessions[k].run(None, {"image": x})[0] for k in "AB")
