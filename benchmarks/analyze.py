@@ -4,8 +4,9 @@ on a phantom 480x640 video, per model and backend, a per-stage profile, and peak
 Run: PYTHONPATH=src python benchmarks/analyze.py [--seconds 10] [--deeplab-frames 8]
      [--memory-seconds 30 120] [--fast-checkpoint model.pt] [--doc docs/performance.md]
 
-Rows: the fast model (LR-ASPP MobileNetV3 at 240x320 unless --fast-checkpoint names another; torch and
-ONNX Runtime with 1 and 2 threads)
+Rows: the fast model (LR-ASPP MobileNetV3 at 240x320 unless --fast-checkpoint names another; ONNX Runtime
+and torch, as threads x workers: intra-op threads per segmentation worker x workers; 1 x 2 is `analyze`'s
+default on 2 cores)
 and DeepLabV3-ResNet50 (torch, at 480x640 as in the seeds; a few frames). Memory: `analyze` runs in a
 subprocess on a long phantom video (distinct frames rendered once, then played back and forth) while
 the parent samples its RSS from /proc; the peak is also read with getrusage.
@@ -66,9 +67,9 @@ def checkpoint(folder: Path, name: str, size: tuple[int, int], given: str | None
     return path
 
 
-def time_analysis(video: Path, model: Path, out: Path, backend: str, threads: int | None) -> dict:
-    outcome = run_analysis([video], model, out, AnalyzeConfig(batch_size=4), backend=backend, threads=threads,
-                           overwrite=True)
+def time_analysis(video: Path, model: Path, out: Path, backend: str, threads: int | None, workers: int = 2) -> dict:
+    outcome = run_analysis([video], model, out, AnalyzeConfig(batch_size=4, workers=workers), backend=backend,
+                           threads=threads, overwrite=True)
     if outcome.failed:
         raise RuntimeError(outcome.failed[0][1])
     r = outcome.done[0]
@@ -184,16 +185,17 @@ def main() -> None:
         small = (size[0] * 4 // 5 // 16 * 16, size[1] * 4 // 5 // 16 * 16)  # 192x256 for 240x320
         fast_small = export_checkpoint_onnx(fast, work / f"fast{i}-small.onnx", size=small, overwrite=True)
         fast_models.append((name, fast_onnx, given))
-        plan += [(name, fast_onnx, video, "onnx", 1, size), (name, fast_onnx, video, "onnx", 2, size),
-                 (name, fast_small, video, "onnx", 1, small), (name, fast, video, "torch", 1, size),
-                 (name, fast, video, "torch", 2, size)]
-    plan.append(("deeplabv3_resnet50", deeplab, short, "torch", 2, (480, 640)))
+        plan += [(name, fast_onnx, video, "onnx", 1, 2, size), (name, fast_onnx, video, "onnx", 2, 1, size),
+                 (name, fast_onnx, video, "onnx", 1, 1, size), (name, fast_small, video, "onnx", 1, 2, small),
+                 (name, fast, video, "torch", 1, 2, size), (name, fast, video, "torch", 2, 1, size)]
+    plan.append(("deeplabv3_resnet50", deeplab, short, "torch", 2, 1, (480, 640)))
     fast_name, fast_onnx, _ = fast_models[0]
     rows = []
-    for label, model, clip, backend, threads, size in plan:
-        r = time_analysis(clip, model, work / f"out-{len(rows):02d}-{label}-{backend}-{threads}", backend, threads)
-        rows.append(f"| {label} | {backend} | {size[0]}x{size[1]} | {threads} | {r['frames']} | {r['seconds']:.1f} | "
-                    f"{r['fps']:.3g} |")
+    for label, model, clip, backend, threads, workers, size in plan:
+        r = time_analysis(clip, model, work / f"out-{len(rows):02d}-{label}-{backend}-{threads}x{workers}", backend,
+                          threads, workers)
+        rows.append(f"| {label} | {backend} | {size[0]}x{size[1]} | {threads} x {workers} | {r['frames']} | "
+                    f"{r['seconds']:.1f} | {r['fps']:.3g} |")
         print(rows[-1], file=sys.stderr, flush=True)  # progress; the table is printed at the end
     profile = stage_profile(video, fast_onnx, work, threads=1)
     prof_rows = [f"| {k} | {v:.1f} |" for k, v in profile.items()]
@@ -221,10 +223,10 @@ def main() -> None:
         f"Phantom 480x640 H.264 video, 24 fps; fast models with {weights}. frames/s = analysed frames / wall time "
         "of the whole analysis (decode, segmentation, features, temporal QC, mask chunks, features CSV+Parquet, "
         "overlay MP4, summary), model loading excluded.", "",
-        "| model | backend | model input | threads | frames | seconds | frames/s |", "|---|---|---|---|---|---|---|",
+        "| model | backend | model input | threads x workers | frames | seconds | frames/s |", "|---|---|---|---|---|---|---|",
         *rows, "", "Each stage alone (ms per frame, ONNX Runtime 1 thread, first 48 frames):", "",
         "| stage | ms/frame |", "|---|---|", *prof_rows, "",
-        "Memory of `analyze` (fast model, ONNX Runtime, 1 thread, overlay on) in a subprocess, against video length "
+        "Memory of `analyze` (fast model, ONNX Runtime, 1 thread x 2 workers, overlay on) in a subprocess, against video length "
         "(RSS sampled every 0.05 s by the parent). 'after imports' is the child's RSS once the libraries are "
         "loaded (torch, torchvision, smp, ONNX Runtime, OpenCV, PyAV, pandas), before any frame. RSS at "
         "25/50/90 % of the run shows whether memory grows with the frames processed:", "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -87,6 +88,50 @@ def test_fps_sampling_and_onnx_backend(tiny_phantom, tiny_checkpoint, tmp_path):
     assert json.loads((folder / "summary.json").read_text())["model"]["backend"] == "onnx"
     assert main(["analyze", str(video), "--model", str(tiny_checkpoint), "--out", str(tmp_path),
                  "--fps", "zero"]) == 2
+
+
+class _PixelPredictor:
+    """Masks read off each frame's own pixels (green level in 4 bins), after a random pause: results finish
+    out of order, and a mask that left with the wrong frame would not match."""
+
+    labels = ICSI
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+
+    def predict(self, images, batch_size=8):
+        time.sleep(float(self.rng.uniform(0, 0.03)))
+        return [np.digitize(im[..., 1], [60, 120, 180]).astype(np.uint8) for im in images]
+
+
+def test_parallel_workers_give_the_single_workers_outputs(tiny_phantom, tmp_path):
+    """Two or three segmentation workers on one-frame batches: the same masks, table and injection read,
+    frame for frame, as one worker."""
+    video = sorted(tiny_phantom.glob("icsi/*/*.mp4"))[0]
+    frames = [f.image for f in iter_frames(video)]
+    expected = _PixelPredictor(0).predict(frames)
+    assert len({m.tobytes() for m in expected}) > FRAMES // 2  # the frames' masks differ
+    folders = {}
+    for workers in (1, 2, 3):
+        folders[workers] = tmp_path / f"w{workers}"
+        result = analyze_video(video, "case01", _PixelPredictor(workers), folders[workers],
+                               AnalyzeConfig(batch_size=1, workers=workers))
+        assert result.frames == FRAMES
+    for workers, folder in folders.items():
+        masks = np.concatenate([np.load(p)["masks"] for p in sorted((folder / "masks").glob("chunk_*.npz"))])
+        assert len(masks) == FRAMES and all(np.array_equal(m, e) for m, e in zip(masks, expected)), workers
+        for name in ("features.csv", "injection.csv"):
+            pd.testing.assert_frame_equal(pd.read_csv(folder / name), pd.read_csv(folders[1] / name))
+
+
+def test_workers_option(tiny_phantom, tiny_checkpoint, tmp_path):
+    video = sorted(tiny_phantom.glob("icsi/*/*.mp4"))[0]
+    assert main(["analyze", str(video), "--model", str(tiny_checkpoint), "--out", str(tmp_path / "w3"),
+                 "--workers", "3", "--no-overlay"]) == 0
+    analysis = json.loads((tmp_path / "w3" / "case01" / "case01" / "analysis.json").read_text())
+    assert analysis["config"]["workers"] == 3
+    assert main(["analyze", str(video), "--model", str(tiny_checkpoint), "--out", str(tmp_path / "w0"),
+                 "--workers", "0"]) == 2
 
 
 def test_corrupt_video_is_one_line_and_others_finish(tiny_phantom, tiny_checkpoint, tmp_path, capsys):

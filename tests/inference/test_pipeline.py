@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from oocyteseg.inference.pipeline import pipelined
+from oocyteseg.inference.pipeline import Parallel, pipelined
 
 
 def test_results_in_order_through_all_stages():
@@ -75,3 +75,64 @@ def test_source_never_runs_far_ahead_and_is_closed_on_early_stop():
     assert closed.wait(2.0)
     before = len(threading.enumerate())
     assert before < 50
+
+
+@pytest.mark.parametrize("workers,items", [(2, 40), (3, 40), (4, 2), (2, 0)])
+def test_parallel_stage_keeps_the_order(workers, items):
+    """Items finish out of order (later ones sleep less) but leave in the input's order, every one once."""
+    def slow_then_fast(x):
+        time.sleep(0.004 * ((items - x) % 5))
+        return x * 10
+
+    out = list(pipelined(range(items), [Parallel(slow_then_fast, workers), lambda y: y + 1], maxsize=2))
+    assert out == [10 * x + 1 for x in range(items)]
+
+
+def test_parallel_workers_hold_items_at_the_same_time():
+    """Shown by events, not timing: the worker with item 0 waits until another worker has started item 1."""
+    started_1 = threading.Event()
+    names = set()
+
+    def stage(x):
+        names.add(threading.current_thread().name)
+        if x == 1:
+            started_1.set()
+        if x == 0 and not started_1.wait(10):
+            raise AssertionError("item 1 was not started while item 0 was in work: workers do not overlap")
+        return x
+
+    assert list(pipelined(range(10), [Parallel(stage, 2)], maxsize=2)) == list(range(10))
+    assert len(names) == 2
+
+
+@pytest.mark.parametrize("where", ["source", "stage"])
+def test_parallel_stage_errors_are_reraised(where):
+    def source():
+        yield from range(5)
+        if where == "source":
+            raise ValueError("bad video")
+        yield from range(5, 10)
+
+    def stage(x):
+        if where == "stage" and x == 6:
+            raise ValueError("bad frame")
+        return x
+
+    seen = []
+    with pytest.raises(ValueError, match="bad"):
+        for x in pipelined(source(), [Parallel(stage, 3), lambda x: x], maxsize=2):
+            seen.append(x)
+    assert seen == list(range(len(seen))) and len(seen) <= 6  # in order, up to the failure
+
+
+def test_parallel_stage_stops_early_without_leaking_threads():
+    stream = pipelined(range(10_000), [Parallel(lambda x: x, 2)], maxsize=2)
+    assert [next(stream) for _ in range(5)] == list(range(5))
+    stream.close()
+    time.sleep(0.3)
+    assert not [t for t in threading.enumerate() if t.name.startswith("pipeline-")]
+
+
+def test_parallel_needs_a_worker():
+    with pytest.raises(ValueError, match="worker"):
+        Parallel(lambda x: x, 0)

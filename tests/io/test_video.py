@@ -146,3 +146,45 @@ def test_zero_frames(tmp_path):
     stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
     container.close()
     assert "zero" in _message(path) or "not a readable" in _message(path)
+
+
+def _swscale_yuv420p(image):
+    import av
+
+    return av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p").to_ndarray()
+
+
+def test_rgb_to_yuv420p_matches_ffmpegs_conversion_on_smooth_images():
+    """BT.601 limited range as swscale's default: within one level on gradients and flat colours."""
+    import numpy as np
+
+    from oocyteseg.io.video import rgb_to_yuv420p
+
+    h, w = 48, 64
+    grad = np.zeros((h, w, 3), np.uint8)
+    grad[..., 0] = np.arange(w) * 255 // (w - 1)
+    grad[..., 1] = (np.arange(h) * 255 // (h - 1))[:, None]
+    grad[..., 2] = 200 - grad[..., 0] // 2
+    for image in (grad, np.full((h, w, 3), (250, 20, 120), np.uint8), np.zeros((h, w, 3), np.uint8)):
+        ours, ref = rgb_to_yuv420p(image), _swscale_yuv420p(image)
+        assert ours.shape == ref.shape == (h * 3 // 2, w) and ours.dtype == np.uint8
+        assert np.abs(ours.astype(int) - ref).max() <= 1
+    black, white = rgb_to_yuv420p(np.zeros((2, 2, 3), np.uint8)), rgb_to_yuv420p(np.full((2, 2, 3), 255, np.uint8))
+    assert black.ravel()[:4].max() == 16 and white.ravel()[:4].min() == 235  # limited range
+    assert set(black.ravel()[4:]) == {128}
+
+
+def test_rgb_to_yuv420p_takes_the_chroma_of_the_whole_2x2_block():
+    """A block of one red and three grey pixels: its chroma is the block's mean colour's, not one pixel's
+    (OpenCV's COLOR_RGB2YUV_I420 takes one pixel, which would fringe one-pixel outlines)."""
+    import numpy as np
+
+    from oocyteseg.io.video import rgb_to_yuv420p
+
+    for corner in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        block = np.full((2, 2, 3), 128, np.uint8)
+        block[corner] = (255, 0, 0)
+        mean = np.broadcast_to(np.round(block.reshape(4, 3).mean(0)).astype(np.uint8), (2, 2, 3)).copy()
+        assert np.abs(rgb_to_yuv420p(block).ravel()[4:].astype(int) - rgb_to_yuv420p(mean).ravel()[4:]).max() <= 1, corner
+    red = np.broadcast_to(np.array([255, 0, 0], np.uint8), (2, 2, 3)).copy()  # the one pixel's chroma: far off
+    assert np.abs(rgb_to_yuv420p(red).ravel()[4:].astype(int) - rgb_to_yuv420p(mean).ravel()[4:]).max() > 20

@@ -45,7 +45,9 @@ def analyze(
     fps: str = typer.Option("all", "--fps", help="'all' (every frame) or N frames per second of video."),
     backend: str = typer.Option(None, "--backend", help="torch or onnx (default: onnx for .onnx files, else torch)."),
     size: tuple[int, int] = typer.Option(None, "--size", help="Run the model at H W (default: its training size)."),
-    threads: int = typer.Option(None, "--threads", help="Intra-op threads of torch / ONNX Runtime."),
+    threads: int = typer.Option(None, "--threads", help="Intra-op threads of torch / ONNX Runtime per worker "
+                                "(default: the cores shared among the workers)."),
+    workers: int = typer.Option(2, "--workers", help="Batches segmented at once, each in its own thread."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present, else CPU), cpu, cuda or cuda:N; "
                                "ONNX Runtime uses its CUDA provider when onnxruntime-gpu is installed."),
     batch_size: int = typer.Option(4, "--batch-size", help="Frames segmented together."),
@@ -67,8 +69,8 @@ def analyze(
     from oocyteseg.pipelines.analysis import run_analysis, run_stills
     from oocyteseg.reports.stills import has_videos
 
-    config = AnalyzeConfig(fps=parse_fps(fps), batch_size=batch_size, labelme=labelme, labelme_fps=labelme_fps,
-                           pixel_size_um=pixel_size)
+    config = AnalyzeConfig(fps=parse_fps(fps), batch_size=batch_size, workers=workers, labelme=labelme,
+                           labelme_fps=labelme_fps, pixel_size_um=pixel_size)
     size_hw = tuple(size) if size and all(size) else None
     console, err = Console(), Console(stderr=True)
     for item in videos:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import av
 import av.logging
+import cv2
 import numpy as np
 
 from oocyteseg.errors import OocytesegError
@@ -26,6 +27,31 @@ CODECS = {
     ".avi": ("mpeg4", "yuv420p"),
     ".wmv": ("wmv2", "yuv420p"),
 }
+
+
+# RGB -> Y'CbCr, ITU-R BT.601 limited range (Y 16-235, Cb/Cr 16-240): what FFmpeg's swscale applies by
+# default to RGB input of SD video. Rows: [R, G, B, offset] for cv2.transform.
+_BT601_Y = np.array([[65.481, 128.553, 24.966, 16 * 255]], np.float32) / 255
+_BT601_CBCR = np.array([[-37.797, -74.203, 112.0, 128 * 255], [112.0, -93.786, -18.214, 128 * 255]], np.float32) / 255
+
+
+def rgb_to_yuv420p(image: np.ndarray) -> np.ndarray:
+    """RGB uint8 (H, W, 3), H and W even -> planar 4:2:0 (H * 3 / 2, W) uint8 in `av.VideoFrame`'s layout.
+
+    BT.601 limited range, chroma from the mean of each 2x2 block, as swscale's default (within one level
+    on smooth images; `tests/io/test_video.py`), in about a sixth of its time: swscale has no fast path
+    from packed RGB24 here (3-4 ms per 480x640 frame), and OpenCV's COLOR_RGB2YUV_I420 takes the chroma of
+    one pixel per block, which fringes the overlay's one-pixel outlines.
+    """
+    h, w = image.shape[:2]
+    y = cv2.transform(image, _BT601_Y)
+    cbcr = cv2.transform(cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA), _BT601_CBCR)
+    out = np.empty((h * 3 // 2, w), np.uint8)
+    flat, n = out.reshape(-1), h * w  # planes one after the other: Y (h x w), Cb, Cr (h/2 x w/2 each)
+    flat[:n] = y.reshape(-1)
+    flat[n:n + n // 4] = cbcr[..., 0].reshape(-1)
+    flat[n + n // 4:] = cbcr[..., 1].reshape(-1)
+    return out
 
 
 @dataclass(frozen=True)
@@ -73,7 +99,11 @@ class VideoWriter:
                 self._stream.options = {"crf": str(self.quality), "preset": "veryfast"}
             else:
                 self._stream.bit_rate = 8_000_000
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+        image = np.ascontiguousarray(image)
+        if self.pix_fmt == "yuv420p" and image.shape[0] % 2 == 0 and image.shape[1] % 2 == 0:
+            frame = av.VideoFrame.from_ndarray(rgb_to_yuv420p(image), format="yuv420p")
+        else:  # odd sides: let the encoder's own conversion say what it needs
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
 

@@ -27,10 +27,21 @@ def run_analysis(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, 
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    config = config or AnalyzeConfig()
+    threads = threads or threads_per_worker(config.workers)
     predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out, device=device)
-    return analyze_videos(inputs, predictor, out, config or AnalyzeConfig(), case=case, shard=shard,
+    return analyze_videos(inputs, predictor, out, config, case=case, shard=shard,
                           overwrite=overwrite, sink_factories=[overlay_sink] if overlay else [], progress=progress,
                           model_info=info, command=command)
+
+
+def threads_per_worker(workers: int) -> int | None:
+    """Intra-op threads for each of `workers` segmentation workers: the cores this process may use, shared
+    (None, the library default, with one worker)."""
+    if workers <= 1:
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // workers)
 
 
 def run_stills(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, out: str | os.PathLike, *,
