@@ -185,6 +185,7 @@ def test_rgb_to_yuv420p_takes_the_chroma_of_the_whole_2x2_block():
         block = np.full((2, 2, 3), 128, np.uint8)
         block[corner] = (255, 0, 0)
         mean = np.broadcast_to(np.round(block.reshape(4, 3).mean(0)).astype(np.uint8), (2, 2, 3)).copy()
-        assert np.abs(rgb_to_yuv420p(block).ravel()[4:].astype(int) - rgb_to_yuv420p(mean).ravel()[4:]).max() <= 1, corner
+        chroma = rgb_to_yuv420p(block).ravel()[4:].astype(int)
+        assert np.abs(chroma - rgb_to_yuv420p(mean).ravel()[4:]).max() <= 1, corner
     red = np.broadcast_to(np.array([255, 0, 0], np.uint8), (2, 2, 3)).copy()  # the one pixel's chroma: far off
     assert np.abs(rgb_to_yuv420p(red).ravel()[4:].astype(int) - rgb_to_yuv420p(mean).ravel()[4:]).max() > 20

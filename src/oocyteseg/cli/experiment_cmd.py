@@ -129,7 +129,9 @@ def injection(
                                       "(.pt or .onnx, through analyze)"),
     seconds: float | None = typer.Option(None, "--seconds", min=0.5, help="video length per case (default 8 s)"),
     size: str | None = typer.Option(None, "--size", help="phantom frame size HxW (default 480x640)"),
-    threads: int | None = typer.Option(None, "--threads", min=1, help="CPU threads of the model"),
+    threads: int | None = typer.Option(None, "--threads", min=1,
+                                       help="CPU threads of the model per segmentation worker (default: the cores "
+                                            "shared by the two workers)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an earlier study in --out"),
 ) -> None:
     """Render phantom ICSI videos with known oolemma responses (pressure, shallow, no resistance,

@@ -8,8 +8,9 @@ An exception in any stage stops every thread and is re-raised in the caller, wit
 
 A stage given as `Parallel(fn, workers)` runs in `workers` threads at once, each on its own item; its
 results still leave in the input's order (a worker whose item finished early waits for its turn). On a
-2-core CPU two single-threaded ONNX Runtime runs side by side use the cores better than one run with two
-intra-op threads, whose every operator waits for the slower thread (docs/performance.md).
+2-core CPU two single-threaded ONNX Runtime runs side by side analyse 14 % more frames per second than one
+run with two intra-op threads (docs/performance.md), presumably because each operator of a two-thread run
+waits for whichever thread lost its core to another stage.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class AnalyzeConfig:
         queue_size: items (batches) each queue between two pipeline threads may hold.
         workers: batches segmented at once, each in its own thread (`inference.pipeline.Parallel`); the
             predictor's intra-op threads (`--threads`) are per worker. Two workers of one thread each
-            analyse 25 % more frames per second than one worker of two threads on a 2-core CPU
+            analyse 14 % more frames per second than one worker of two threads on a 2-core CPU
             (docs/performance.md, `benchmarks/analyze_workers.py`).
         labelme: also write PNG + LabelMe JSON of frames sampled at `labelme_fps` (nearest frames, as `fps`).
         labelme_fps: LabelMe frames per second of video.
