@@ -93,3 +93,24 @@ def test_cli_phantom_refuses_to_overwrite_without_flag(tmp_path, capsys):
 def test_cli_rejects_bad_settings(tmp_path, capsys):
     assert main(["phantom", "--out", str(tmp_path), "--height", "63"]) == 2
     assert "even" in capsys.readouterr().err
+
+
+def test_video_cases_get_videos_the_others_stills_only(tmp_path):
+    """Only the named cases are rendered as videos; every case's stills are the same as with all videos."""
+    import pytest
+
+    from oocyteseg.errors import OocytesegError
+
+    kw = dict(cases=2, seed=3, seconds=0.5, fps=8, label_fps=4, height=96, width=128, video_formats=("mp4",),
+              inclusion_images=0, anatomy=False)
+    some = make_phantom_dataset(tmp_path / "some", PhantomConfig(video_cases=("case02",), **kw))
+    every = make_phantom_dataset(tmp_path / "all", PhantomConfig(**kw))
+    assert not list((some.parent / "icsi" / "case01").glob("*.mp4"))
+    assert len(list(iter_frames(some.parent / "icsi" / "case02" / "case02.mp4"))) == 4
+    assert list(pd.read_csv(some.parent / "videos.csv")["case"]) == ["case02"]
+    a, b = pd.read_csv(some), pd.read_csv(every)
+    assert list(a["image"]) == list(b["image"])
+    for rel in a["image"].tolist() + a["mask"].tolist():
+        assert (some.parent / rel).read_bytes() == (every.parent / rel).read_bytes(), rel
+    with pytest.raises(OocytesegError, match="case07"):
+        make_phantom_dataset(tmp_path / "bad", PhantomConfig(video_cases=("case07",), **kw))

@@ -34,6 +34,14 @@ def test_demo_cli_tiny(tmp_path, capsys):
     feats = pd.read_csv(out / "features_true.csv")
     assert len(feats) == 2 and {"f1", "f2", "f3", "f4", "reason"} <= set(feats.columns)
     assert (out / "train" / "config.yaml").is_file()
+    # the held-out case's whole video went through `analyze`: one features row per frame (24 at 24 fps)
+    video = info["video"]
+    table = pd.read_csv(out / "analysis" / "case02" / "case02" / "features.csv")
+    assert video["frames"] == len(table) == 24 and list(table["frame_index"]) == list(range(24))
+    assert video["fps"] == pytest.approx(video["frames"] / video["seconds"], rel=0.05) and video["fps"] > 0
+    assert (out / "analysis" / "case02" / "case02" / "overlay.mp4").is_file()
+    assert f"{video['fps']:.1f} frames/s" in summary and "frames/s" in printed
+    assert not list((out / "phantom" / "icsi" / "case01").glob("*.mp4"))  # training cases: stills only
     assert len(list((out / "overlays").glob("*.png"))) >= 1
     # a second run without --overwrite refuses and leaves the results alone
     before = (out / "summary.md").read_bytes()

@@ -25,7 +25,8 @@ def demo(
     seed: int = typer.Option(0),
     overwrite: bool = typer.Option(False, help="Replace the results of an earlier demo in --out."),
 ) -> None:
-    """Phantom data -> train a fast model -> predict a held-out case -> IoU and Shimotsu features.
+    """Phantom data -> train a fast model -> predict a held-out case -> IoU and Shimotsu features -> every
+    frame of the held-out case's video analysed (masks, features, overlay video, frames/s).
 
     Example: oocyteseg demo --out runs/demo --overwrite
     """
@@ -39,6 +40,9 @@ def demo(
         result = run_demo(out, settings, overwrite=overwrite, progress=update)
     ious = ", ".join(f"{k} {v:.3f}" for k, v in result.iou.items())
     console.print(f"held-out mean IoU [bold]{result.mean_iou:.3f}[/] ({ious}); pixel accuracy {result.pixel_accuracy:.4f}")
+    v = result.video
+    console.print(f"held-out video: {v['frames']} frames analysed end to end in {v['seconds']:.1f} s "
+                  f"([bold]{v['fps']:.1f} frames/s[/], ONNX Runtime); masks, features and overlay.mp4 in {v['folder']}")
     console.print(f"results: [bold]{result.summary}[/] ({result.seconds:.0f} s)")
 
 

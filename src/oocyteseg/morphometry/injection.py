@@ -155,7 +155,9 @@ class InjectionTracker:
         shift = register(r, r_ref, keep)
         c0 = centre + shift
         dent = r_ref - r + shift[0] * COS + shift[1] * SIN
-        row["deformation_px"] = float(np.nanmean(np.abs(dent[~footprint]))) if (~footprint).any() else nan
+        dev = np.abs(dent[~footprint])
+        dev = dev[np.isfinite(dev)]
+        row["deformation_px"] = float(dev.mean()) if dev.size else nan  # NaN, no warning, when no ray is defined
         if not ok_tip:
             row["injection_qc"] = ";".join(qc)
             return row

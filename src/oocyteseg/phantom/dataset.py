@@ -50,6 +50,7 @@ class PhantomConfig:
     height: int = 480
     width: int = 640
     video_formats: tuple[str, ...] = ("mp4", "wmv")
+    video_cases: tuple[str, ...] | None = None  # the cases that get videos (None: all; the others get stills only)
     inclusion_images: int = 26  # Andreini: 18 training + 8 test images
     inclusion_size: int = 256
     anatomy: bool = True  # also label each still in the oocyte-anatomy label set (cheap: stills only)
@@ -57,6 +58,8 @@ class PhantomConfig:
 
     def __post_init__(self) -> None:
         self.responses = tuple(self.responses)
+        if self.video_cases is not None:
+            self.video_cases = tuple(self.video_cases)
         if self.seconds is None:
             self.seconds = 8.0 if self.responses else 4.0
 
@@ -66,6 +69,11 @@ class PhantomConfig:
             raise OocytesegError(f"unknown breakage mode(s) {', '.join(bad)}; valid: {', '.join(MODES)} or all")
         if self.cases < 0 or self.inclusion_images < 0:
             raise OocytesegError("--cases and --inclusion-images must be >= 0")
+        ids = [f"case{i + 1:02d}" for i in range(self.cases)]
+        unknown = sorted(set(self.video_cases or ()) - set(ids))
+        if unknown:
+            raise OocytesegError(f"video cases {', '.join(unknown)} are not among the {self.cases} cases",
+                                 fix=f"name cases from {ids[0]} to {ids[-1]}" if ids else "render some cases")
         if self.seconds <= 0 or self.fps <= 0 or not 0 < self.label_fps <= self.fps:
             raise OocytesegError("need seconds > 0, fps > 0 and 0 < label-fps <= fps")
         if self.height % 2 or self.width % 2 or self.height < 64 or self.width < 64:
@@ -144,7 +152,8 @@ def _write_case(out: Path, params: CaseParams, cfg: PhantomConfig, n_frames: int
             anatomy = anatomy_mask(params, i / max(1, n_frames - 1), duration_s=cfg.seconds, frame_index=i)
             anatomy_rows.append(_write_anatomy(out, rows[-1], anatomy, overwrite))
 
-    if not cfg.video_formats:  # stills only: render just the annotated frames
+    if not cfg.video_formats or (cfg.video_cases is not None and case_id not in cfg.video_cases):
+        # stills only: render just the annotated frames
         for i in range(0, n_frames, step):
             image, mask = render_frame(params, i / max(1, n_frames - 1), duration_s=cfg.seconds, frame_index=i)
             still(i, image, mask)
@@ -177,7 +186,7 @@ def _write_case(out: Path, params: CaseParams, cfg: PhantomConfig, n_frames: int
     with atomic_path(out / masks_rel, overwrite) as tmp:
         with open(tmp, "wb") as fh:
             np.savez_compressed(fh, masks=masks, classes=np.array(labels.classes))
-    video_rel = f"icsi/{case_id}/{case_id}.{cfg.video_formats[0]}" if cfg.video_formats else ""
+    video_rel = f"icsi/{case_id}/{case_id}.{cfg.video_formats[0]}"
     videos.append({"case": case_id, "video": video_rel, "masks": masks_rel, "frames": n_frames, "fps": cfg.fps,
                    "seconds": cfg.seconds, "width": cfg.width, "height": cfg.height})
     rows += anatomy_rows

@@ -2,7 +2,9 @@
 
 phantom data set -> train a fast model on all cases but one -> predict the held-out case at native
 resolution -> pixel accuracy, per-class IoU, mean IoU -> the four Shimotsu features on predicted and
-true masks and their relative errors -> a results folder (CSV + Markdown summary + overlays).
+true masks and their relative errors -> every frame of the held-out case's video through `analyze`
+(ONNX Runtime: masks, features, injection read, overlay video; frames/s end to end) -> a results folder
+(CSV + Markdown summary + overlays).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class DemoResult:
     pixel_accuracy: float
     iou: dict[str, float]
     seconds: float
+    video: dict  # the held-out video's analysis: frames, seconds, fps, folder
 
 
 def train_config(s: DemoSettings, manifest: Path, held_out: str) -> dict:
@@ -88,11 +91,12 @@ def run_demo(out: str | os.PathLike, settings: DemoSettings | None = None, *, ov
     out = Path(out)
     check_writable(out / "summary.md", overwrite)
     start = time.time()
+    held_out = f"case{s.cases:02d}"  # the last case; only it is rendered as a whole video too
     manifest = make_phantom_dataset(out / "phantom", PhantomConfig(
         cases=s.cases, seed=s.seed, seconds=s.seconds, label_fps=s.label_fps, height=s.frame_height,
-        width=s.frame_width, video_formats=(), inclusion_images=0), overwrite=True, progress=progress)
+        width=s.frame_width, video_formats=("mp4",), video_cases=(held_out,), inclusion_images=0),
+        overwrite=True, progress=progress)
     rows = load_manifest(manifest, "icsi")
-    held_out = sorted(rows["case"].unique())[-1]
     cfg = config_from_dict(train_config(s, manifest, held_out))
     result = train(cfg, out / "train", overwrite=True, progress=show_training_progress)
     predictor = TorchPredictor.from_checkpoint(result.model_path)
@@ -119,17 +123,41 @@ def run_demo(out: str | os.PathLike, settings: DemoSettings | None = None, *, ov
     write_table(feats_pred, out / "features_predicted.csv")
     write_table(per_frame, out / "feature_errors.csv")
     _write_overlays(out, test, truths, preds)
+    video = _analyse_video(out, held_out, result.model_path, progress)
     seconds = time.time() - start
     iou = {r["class"]: float(r["iou"]) for _, r in metrics.iterrows() if r["class"] in ICSI.classes[1:]}
     miou = float(np.nanmean(list(iou.values())))
     acc = float(metrics.loc[metrics["class"] == "all", "pixel_accuracy"].iloc[0])
     write_json(out / "demo.json", {"settings": asdict(s), "held_out_case": held_out, "mean_iou": miou,
                                    "pixel_accuracy": acc, "iou": iou, "seconds": seconds, "tip_error_px": tip,
-                                   "train_steps": result.steps, "model": str(result.model_path)})
+                                   "train_steps": result.steps, "model": str(result.model_path), "video": video})
     summary = _summary(s, held_out, len(rows) - len(test), len(test), metrics, miou, acc, table3, abs_table,
-                       per_frame, result, seconds, tip)
+                       per_frame, result, seconds, tip, video)
     write_text(out / "summary.md", summary)
-    return DemoResult(out, out / "summary.md", miou, acc, iou, seconds)
+    return DemoResult(out, out / "summary.md", miou, acc, iou, seconds, video)
+
+
+def _analyse_video(out: Path, case: str, model: Path, progress: Progress | None) -> dict:
+    """Every frame of the held-out case's video through `analyze` (the trained model exported to ONNX,
+    `analyze`'s defaults) into out/analysis; returns frames, seconds and frames/s (model loading excluded)."""
+    from oocyteseg.inference import AnalyzeConfig, export_checkpoint_onnx
+    from oocyteseg.pipelines.analysis import run_analysis
+
+    video = out / "phantom" / "icsi" / case / f"{case}.mp4"
+    onnx_path = export_checkpoint_onnx(model, out / "train" / "model.onnx", overwrite=True)
+
+    def on_frames(_: str, done: int, total: int) -> None:
+        if progress:
+            progress(f"analyse {case} video", done, total)
+
+    outcome = run_analysis([video], onnx_path, out / "analysis", AnalyzeConfig(), case=case, overwrite=True,
+                           progress=on_frames)
+    if outcome.failed:
+        raise OocytesegError(f"the held-out video could not be analysed: {outcome.failed[0][1]}", video)
+    r = outcome.done[0]
+    return {"video": str(video), "folder": str(r.out_dir), "frames": r.frames, "seconds": round(r.seconds, 2),
+            "fps": round(r.frames / r.seconds, 1), "model": str(onnx_path),
+            "qc_flagged": int(r.summary.get("qc", {}).get("frames_flagged", 0))}
 
 
 def _metrics(truths: list[np.ndarray], preds: list[np.ndarray]) -> pd.DataFrame:
@@ -152,7 +180,7 @@ def _write_overlays(out: Path, test: pd.DataFrame, truths: list[np.ndarray], pre
 
 def _summary(s: DemoSettings, held_out: str, n_train: int, n_test: int, metrics: pd.DataFrame, miou: float,
              acc: float, table3: pd.DataFrame, abs_table: pd.DataFrame, per_frame: pd.DataFrame, result,
-             seconds: float, tip: dict) -> str:
+             seconds: float, tip: dict, video: dict) -> str:
     cls_rows = "\n".join(f"| {r['class']} | {r['iou']:.3f} | {r['dice']:.3f} |" for _, r in metrics.iterrows()
                          if r["class"] in ICSI.classes[1:])
     excluded = per_frame.attrs.get("excluded", {})
@@ -187,7 +215,14 @@ Needle tip (predicted vs true mask, the point f3 and f4 are measured from): medi
 **{tip["median"]:.2f} px**, mean {tip["mean"]:.2f} px, 90th percentile {tip["p90"]:.2f} px over {tip["n"]} frames
 with a tip in both masks; {tip["one_sided"]} frames have a tip in only one of the two.
 
+## Every frame of the held-out video (`oocyteseg analyze`)
+
+{video["frames"]} frames of {held_out}'s {s.frame_height}x{s.frame_width} video analysed end to end (decode,
+segmentation with the model exported to ONNX, features, injection read, temporal QC, masks, tables, overlay
+video) in {video["seconds"]:.1f} s: **{video["fps"]:.1f} frames/s** on this machine, model loading excluded.
+Per-frame features, masks, `overlay.mp4` and `summary.md` in `{Path(video["folder"]).relative_to(Path(video["folder"]).parents[2])}/`.
+
 Files: `metrics.csv`, `features_true.csv`, `features_predicted.csv`, `feature_errors.csv`,
-`predictions/`, `overlays/`, `train/` (config, learning curve, checkpoints), `phantom/`.
+`predictions/`, `overlays/`, `analysis/`, `train/` (config, learning curve, checkpoints, model.onnx), `phantom/`.
 This is phantom data: it tests the software end to end, not clinical validity.
 """
