@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import tracemalloc
@@ -130,6 +131,8 @@ def test_workers_option(tiny_phantom, tiny_checkpoint, tmp_path):
                  "--workers", "3", "--no-overlay"]) == 0
     analysis = json.loads((tmp_path / "w3" / "case01" / "case01" / "analysis.json").read_text())
     assert analysis["config"]["workers"] == 3
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert analysis["model"]["threads"] == max(1, cores // 3)  # the cores shared among the workers
     assert main(["analyze", str(video), "--model", str(tiny_checkpoint), "--out", str(tmp_path / "w0"),
                  "--workers", "0"]) == 2
 
