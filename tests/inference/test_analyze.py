@@ -125,6 +125,31 @@ def test_parallel_workers_give_the_single_workers_outputs(tiny_phantom, tmp_path
             pd.testing.assert_frame_equal(pd.read_csv(folder / name), pd.read_csv(folders[1] / name))
 
 
+def test_a_failing_worker_stops_the_video_and_leaves_no_overlay(tiny_phantom, tmp_path):
+    """A segmentation error in one of two workers is raised from `analyze_video` as it was raised, the
+    pipeline's threads end, and no half-written overlay or done.json is left."""
+    import threading
+
+    from oocyteseg.reports.overlay_video import overlay_sink
+
+    class Failing(_PixelPredictor):
+        def predict(self, images, batch_size=8):
+            if self.calls.setdefault("n", 0) >= 5:  # >=: two workers may both count past 5
+                raise RuntimeError("model crashed on batch 6")
+            self.calls["n"] += 1
+            return super().predict(images, batch_size)
+
+    predictor = Failing(0)
+    predictor.calls = {}
+    video = sorted(tiny_phantom.glob("icsi/*/*.mp4"))[0]
+    with pytest.raises(RuntimeError, match="batch 6"):
+        analyze_video(video, "case01", predictor, tmp_path / "v", AnalyzeConfig(batch_size=1, workers=2),
+                      [overlay_sink])
+    time.sleep(0.3)
+    assert not [t for t in threading.enumerate() if t.name.startswith("analyze-case01")]
+    assert not (tmp_path / "v" / "overlay.mp4").exists() and not (tmp_path / "v" / "done.json").exists()
+
+
 def test_workers_option(tiny_phantom, tiny_checkpoint, tmp_path):
     video = sorted(tiny_phantom.glob("icsi/*/*.mp4"))[0]
     assert main(["analyze", str(video), "--model", str(tiny_checkpoint), "--out", str(tmp_path / "w3"),
