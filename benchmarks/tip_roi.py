@@ -15,7 +15,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,28 +23,11 @@ sys.path.insert(0, str(ROOT / "src"))
 from oocyteseg.data.manifest import load_manifest  # noqa: E402
 from oocyteseg.data.preprocess import InputSpec  # noqa: E402
 from oocyteseg.inference.predictor import TorchPredictor  # noqa: E402
+from oocyteseg.inference.tip_refine import refine_tip  # noqa: E402
 from oocyteseg.io.images import read_image, read_mask  # noqa: E402
 from oocyteseg.morphometry.features import frame_features  # noqa: E402
 
 NEEDLE = 3
-
-
-def refine(image: np.ndarray, mask: np.ndarray, tip: tuple[float, float], high: TorchPredictor,
-           crop: tuple[int, int] = (128, 192)) -> np.ndarray:
-    """`mask` with the needle pixels of `high` (native resolution, on a crop around `tip`) that connect to it."""
-    h, w = crop
-    x0 = int(np.clip(int(tip[0]) - w // 2, 0, image.shape[1] - w))
-    y0 = int(np.clip(int(tip[1]) - h // 2, 0, image.shape[0] - h))
-    sub = high.predict([np.ascontiguousarray(image[y0:y0 + h, x0:x0 + w])])[0] == NEEDLE
-    out = mask.copy()
-    block = out[y0:y0 + h, x0:x0 + w]
-    n, lab = cv2.connectedComponents(sub.astype(np.uint8))
-    near = cv2.dilate((block == NEEDLE).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    for k in range(1, n):
-        comp = lab == k
-        if (comp & near).any():
-            block[comp] = NEEDLE
-    return out
 
 
 def main() -> None:
@@ -65,7 +47,8 @@ def main() -> None:
         image, truth = read_image(r.image_path), read_mask(r.mask_path)
         pred = low.predict([image])[0]
         a, m = frame_features(pred), frame_features(truth)
-        b = frame_features(refine(image, pred, (a["tip_x"], a["tip_y"]), high)) if np.isfinite(a["tip_x"]) else a
+        b = (frame_features(refine_tip(image, pred, (a["tip_x"], a["tip_y"]), high, NEEDLE))
+             if np.isfinite(a["tip_x"]) else a)
         errors.append([np.hypot(f["tip_x"] - m["tip_x"], f["tip_y"] - m["tip_y"]) for f in (a, b)])
     e = np.array(errors)
     print("| tip from | frames | median px | mean px | 90th pct px | max px |\n|---|---:|---:|---:|---:|---:|")

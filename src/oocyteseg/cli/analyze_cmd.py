@@ -57,6 +57,8 @@ def analyze(
     labelme_fps: float = typer.Option(1.0, "--labelme-fps", help="LabelMe frames per second of video."),
     overlay: bool = typer.Option(True, "--overlay/--no-overlay", help="Write overlay.mp4 per video."),
     pixel_size: float = typer.Option(None, "--pixel-size", help="Micrometres per pixel: adds *_um columns."),
+    tip_model: Path = typer.Option(None, "--tip-model", help="A model trained on native-resolution crops "
+                                   "(.pt or .onnx at 128x192) that refines each frame's needle tip."),
 ) -> None:
     """Segment and measure every frame of ICSI videos (masks, features, overlay video, summary), and still
     images (micrographs: masks, overlays, LabelMe JSON, one features row per image in OUT/stills/).
@@ -96,7 +98,7 @@ def analyze(
     with progress_callback() as update:
         outcome = run_analysis(videos, model, out, config, backend=backend, size=size_hw, threads=threads, device=device,
                                case=case, shard=parse_shard(shard), overwrite=overwrite, overlay=overlay,
-                               progress=update, command=_command_line(ctx))
+                               tip_model=tip_model, progress=update, command=_command_line(ctx))
     for result in outcome.done:
         if result.summary.get("size_warning"):
             err.print(f"[bold yellow]warning:[/] {result.video}: {result.summary['size_warning']}", highlight=False,
