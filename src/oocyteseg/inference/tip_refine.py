@@ -24,25 +24,43 @@ from oocyteseg.morphometry.features import frame_features
 CROP = (128, 192)  # (height, width) of the native window around the tip
 
 
-def refine_tip(image: np.ndarray, mask: np.ndarray, tip: tuple[float, float], crop_predictor: Any, needle: int,
-               crop: tuple[int, int] = CROP) -> np.ndarray:
-    """`mask` plus the needle pixels `crop_predictor` finds in the native `crop` window around `tip` that
-    connect to the mask's needle (a new array; `mask` is not changed). Frames smaller than the window are
-    returned unchanged."""
+def tip_window(frame_hw: tuple[int, int], tip: tuple[float, float], crop: tuple[int, int] = CROP
+               ) -> tuple[int, int] | None:
+    """Top-left (x0, y0) of the `crop` window centred on `tip`, shifted inside the frame; None when the
+    frame is smaller than the window."""
     h, w = crop
-    if image.shape[0] < h or image.shape[1] < w:
-        return mask
-    x0 = int(np.clip(int(tip[0]) - w // 2, 0, image.shape[1] - w))
-    y0 = int(np.clip(int(tip[1]) - h // 2, 0, image.shape[0] - h))
-    found = crop_predictor.predict([np.ascontiguousarray(image[y0:y0 + h, x0:x0 + w])], batch_size=1)[0] == needle
+    if frame_hw[0] < h or frame_hw[1] < w:
+        return None
+    return (int(np.clip(int(tip[0]) - w // 2, 0, frame_hw[1] - w)),
+            int(np.clip(int(tip[1]) - h // 2, 0, frame_hw[0] - h)))
+
+
+def add_touching_needle(mask: np.ndarray, found: np.ndarray, origin: tuple[int, int], needle: int) -> np.ndarray:
+    """`mask` (copied) plus the components of the window mask `found == needle` (8-connected) that meet the
+    5x5 dilation of the mask's needle inside the window at `origin` (x0, y0)."""
+    x0, y0 = origin
+    h, w = found.shape
     out = mask.copy()
     block = out[y0:y0 + h, x0:x0 + w]
-    n, comp = cv2.connectedComponents(found.view(np.uint8), connectivity=8)
+    n, comp = cv2.connectedComponents((found == needle).view(np.uint8), connectivity=8)
     near = cv2.dilate((block == needle).view(np.uint8), np.ones((5, 5), np.uint8)) > 0
     touching = np.unique(comp[near & (comp > 0)])
     if touching.size:
         block[np.isin(comp, touching)] = needle
     return out
+
+
+def refine_tip(image: np.ndarray, mask: np.ndarray, tip: tuple[float, float], crop_predictor: Any, needle: int,
+               crop: tuple[int, int] = CROP) -> np.ndarray:
+    """`mask` plus the needle pixels `crop_predictor` finds in the native `crop` window around `tip` that
+    connect to the mask's needle (a new array; `mask` is not changed). Frames smaller than the window are
+    returned unchanged."""
+    origin = tip_window(image.shape[:2], tip, crop)
+    if origin is None:
+        return mask
+    x0, y0 = origin
+    found = crop_predictor.predict([np.ascontiguousarray(image[y0:y0 + crop[0], x0:x0 + crop[1]])], batch_size=1)[0]
+    return add_touching_needle(mask, found, origin, needle)
 
 
 class TipRefinedPredictor:
@@ -68,12 +86,19 @@ class TipRefinedPredictor:
         self.backend = base.backend
 
     def predict(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
-        """The base predictor's masks, each with its needle tip refined (frames with no tip unchanged)."""
+        """The base predictor's masks, each with its needle tip refined (frames with no tip unchanged); the
+        windows of one call go to the crop model as one batch."""
         masks = self.base.predict(images, batch_size)
-        out = []
-        for image, mask in zip(images, masks):
+        jobs = []  # (index, origin) of the frames with a tip and room for the window
+        for i, (image, mask) in enumerate(zip(images, masks)):
             f = frame_features(mask, labels=self.labels)
             if np.isfinite(f["tip_x"]) and np.isfinite(f["tip_y"]):
-                mask = refine_tip(image, mask, (f["tip_x"], f["tip_y"]), self.crop_predictor, self.needle, self.crop)
-            out.append(mask)
-        return out
+                origin = tip_window(image.shape[:2], (f["tip_x"], f["tip_y"]), self.crop)
+                if origin is not None:
+                    jobs.append((i, origin))
+        h, w = self.crop
+        windows = [np.ascontiguousarray(images[i][y0:y0 + h, x0:x0 + w]) for i, (x0, y0) in jobs]
+        found = self.crop_predictor.predict(windows, batch_size=max(1, len(windows))) if windows else []
+        for (i, origin), window_mask in zip(jobs, found):
+            masks[i] = add_touching_needle(masks[i], window_mask, origin, self.needle)
+        return masks
