@@ -42,7 +42,7 @@ def add_touching_needle(mask: np.ndarray, found: np.ndarray, origin: tuple[int, 
     h, w = found.shape
     out = mask.copy()
     block = out[y0:y0 + h, x0:x0 + w]
-    n, comp = cv2.connectedComponents((found == needle).view(np.uint8), connectivity=8)
+    _, comp = cv2.connectedComponents((found == needle).view(np.uint8), connectivity=8)
     near = cv2.dilate((block == needle).view(np.uint8), np.ones((5, 5), np.uint8)) > 0
     touching = np.unique(comp[near & (comp > 0)])
     if touching.size:

@@ -28,7 +28,7 @@ def run_analysis(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, 
     labelme/ (config.labelme), summary.json/.md, analysis.json and done.json; OUT/summary.csv one row
     per video. See `oocyteseg.inference.analyze_videos` for cases (`case`), shard, resume and errors.
     `tip_model`: a model trained on native-resolution crops that refines each frame's needle tip
-    (`inference.tip_refine`), run with the main model's backend.
+    (`inference.tip_refine`, `with_tip_model`).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
