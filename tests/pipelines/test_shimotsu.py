@@ -109,3 +109,43 @@ def test_default_models_leave_deeplab_out_only_without_a_gpu():
     assert default_models(True)[0] == ShimotsuSettings().models
     models, note = default_models(False)
     assert models == ("unet_effnet_lite0",) and "--models deeplabv3_resnet50,unet_effnet_lite0" in note
+
+
+def test_tip_variant_refines_only_needle_pixels_of_the_saved_predictions(tmp_path):
+    """With --tip-steps each fold also trains a tip model on its own training cases, and MODEL+tip is the
+    model's saved fold predictions with needle pixels added near the tip (nothing else changes)."""
+    import numpy as np
+
+    from oocyteseg.io.images import read_mask
+    from oocyteseg.pipelines.shimotsu import fold_predictions, test_rows
+
+    torch.set_num_threads(1)
+    s = tiny_settings()
+    s.frame_size, s.tip_steps = (144, 208), 2  # frames just larger than the 128x192 tip window
+    result = run_shimotsu(tmp_path / "study", s, show_training_progress=False)
+    base, tip = result.outcomes
+    assert tip.model == "lraspp_mobilenet_v3_tiny+tip"
+    assert list(tip.table2["case"]) == ["case01", "case02", "case03", "Average"]
+    assert list(tip.table3.index)[-1] == "AVG"
+    tip_cv = result.out_dir / "lraspp_mobilenet_v3_tiny+tip" / "cv"
+    for index, (train, test) in used_training_cases(tip_cv).items():
+        assert test == used_training_cases(base.out_dir / "cv")[index][1] and not set(train) & set(test)
+    cfg = (tip_cv / "fold-00" / "config.yaml").read_text()
+    assert "- 144\n  - 208" in cfg and "crop_focus: 0.5" in cfg  # native size, crops
+    rows = test_rows(result.manifest)
+    needle = 3
+    for before, after in zip(fold_predictions(base.out_dir / "cv", rows), fold_predictions(tip_cv, rows)):
+        changed = before != after
+        assert (after[changed] == needle).all()  # only needle pixels are added
+    info = json.loads((result.out_dir / "study.json").read_text())
+    assert set(info["models"]) == {"lraspp_mobilenet_v3_tiny", "lraspp_mobilenet_v3_tiny+tip"}
+    # the Table 2 of the +tip variant scores the refined masks
+    from oocyteseg.evaluation.metrics import confusion_matrix, iou_from_confusion
+
+    case = rows["case"] == "case01"
+    cm = sum(confusion_matrix(p, read_mask(m), 4).numpy()
+             for p, m in zip(fold_predictions(tip_cv, rows[case].reset_index(drop=True)), rows[case]["mask_path"]))
+    iou = iou_from_confusion(cm)
+    row = tip.table2.set_index("case").loc["case01"]
+    for k, name in ((1, "oocyte"), (3, "needle")):
+        assert np.isnan(row[name]) and np.isnan(iou[k]) or abs(row[name] - iou[k]) < 1e-6

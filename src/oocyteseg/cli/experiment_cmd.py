@@ -55,6 +55,9 @@ def shimotsu(
     config_dir: Path = typer.Option(Path("configs"), "--config-dir", help="folder of the presets"),
     seed: int = typer.Option(0, "--seed"),
     sets: list[str] | None = typer.Option(None, "--set", help="config override key=value (repeatable)"),
+    tip_steps: int = typer.Option(0, "--tip-steps", min=0,
+                                  help="also train a native-resolution tip model per fold for this many steps and "
+                                  "report each model again with its tips refined (MODEL+tip; 0: off)"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted study"),
     overwrite: bool = typer.Option(False, "--overwrite", help="start again from scratch"),
 ) -> None:
@@ -76,7 +79,7 @@ def shimotsu(
     else:
         names = _names(models)
     s = ShimotsuSettings(models=names, budget=budget, cases=cases, data_fraction=data_fraction, seed=seed, video_fps=video_fps,
-                         config_dir=config_dir, cpu_threads=threads, overrides=overrides)
+                         config_dir=config_dir, cpu_threads=threads, overrides=overrides, tip_steps=tip_steps)
     with progress_callback() as progress:
         result = run_shimotsu(out, s, videos=videos, annotations=annotations, resume=resume, overwrite=overwrite,
                               progress=progress)

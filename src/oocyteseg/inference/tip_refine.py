@@ -86,19 +86,28 @@ class TipRefinedPredictor:
         self.backend = base.backend
 
     def predict(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
-        """The base predictor's masks, each with its needle tip refined (frames with no tip unchanged); the
-        windows of one call go to the crop model as one batch."""
-        masks = self.base.predict(images, batch_size)
-        jobs = []  # (index, origin) of the frames with a tip and room for the window
-        for i, (image, mask) in enumerate(zip(images, masks)):
-            f = frame_features(mask, labels=self.labels)
-            if np.isfinite(f["tip_x"]) and np.isfinite(f["tip_y"]):
-                origin = tip_window(image.shape[:2], (f["tip_x"], f["tip_y"]), self.crop)
-                if origin is not None:
-                    jobs.append((i, origin))
-        h, w = self.crop
-        windows = [np.ascontiguousarray(images[i][y0:y0 + h, x0:x0 + w]) for i, (x0, y0) in jobs]
-        found = self.crop_predictor.predict(windows, batch_size=max(1, len(windows))) if windows else []
-        for (i, origin), window_mask in zip(jobs, found):
-            masks[i] = add_touching_needle(masks[i], window_mask, origin, self.needle)
-        return masks
+        """The base predictor's masks, each with its needle tip refined (frames with no tip unchanged)."""
+        return refine_tips(images, self.base.predict(images, batch_size), self.crop_predictor, self.labels,
+                           self.crop)
+
+
+def refine_tips(images: Sequence[np.ndarray], masks: list[np.ndarray], crop_predictor: Any, labels: Any,
+                crop: tuple[int, int] = CROP) -> list[np.ndarray]:
+    """`masks` (the list is updated in place and returned) with each needle tip refined by `crop_predictor` in
+    the native `crop` window around it; frames with no tip or smaller than the window are left as they are.
+    The windows of one call go to the crop model as one batch. Used by `TipRefinedPredictor` (analyze) and by
+    the Shimotsu study on its saved fold predictions."""
+    needle = labels.role("needle")
+    jobs = []  # (index, origin) of the frames with a tip and room for the window
+    for i, (image, mask) in enumerate(zip(images, masks)):
+        f = frame_features(mask, labels=labels)
+        if np.isfinite(f["tip_x"]) and np.isfinite(f["tip_y"]):
+            origin = tip_window(image.shape[:2], (f["tip_x"], f["tip_y"]), crop)
+            if origin is not None:
+                jobs.append((i, origin))
+    h, w = crop
+    windows = [np.ascontiguousarray(images[i][y0:y0 + h, x0:x0 + w]) for i, (x0, y0) in jobs]
+    found = crop_predictor.predict(windows, batch_size=max(1, len(windows))) if windows else []
+    for (i, origin), window_mask in zip(jobs, found):
+        masks[i] = add_touching_needle(masks[i], window_mask, origin, needle)
+    return masks

@@ -76,6 +76,7 @@ class ShimotsuSettings:
     video_fps: float = 24.0  # phantom video frame rate
     frame_size: tuple[int, int] = (480, 640)  # phantom frames (height, width), as the paper's videos
     overrides: dict[str, object] = field(default_factory=dict)  # dotted config keys applied to every model
+    tip_steps: int = 0  # > 0: also train a native-resolution tip model per fold (`tip_variant`) for this many steps
 
     def steps(self) -> int:
         return max(1, int(round(PAPER_STEPS * self.budget)))
@@ -113,17 +114,18 @@ class ShimotsuResult:
     seconds: float
 
 
-def model_config(model: str, manifest: Path, s: ShimotsuSettings) -> TrainConfig:
+def model_config(model: str, manifest: Path, s: ShimotsuSettings, *, steps: int | None = None,
+                 extra: dict[str, object] | None = None) -> TrainConfig:
     """The preset of `model` (configs/shimotsu-deeplab.yaml or configs/fast-cpu.yaml) with this study's data,
-    steps and bookkeeping intervals."""
+    steps (default `s.steps()`) and bookkeeping intervals, then `extra` dotted overrides."""
     preset = Path(model) if model.endswith((".yaml", ".yml")) else s.config_dir / PRESETS.get(model, FAST_PRESET)
-    steps = s.steps()
+    steps = steps or s.steps()
     every = max(1, steps // 4)
     overrides = {"data.manifests": [str(manifest)], "optim.max_steps": steps, "seed": s.seed, "num_workers": 0,
                  "trainer.val_every_n_steps": every, "trainer.checkpoint_every_n_steps": every,
                  "trainer.log_every_n_steps": max(1, min(25, steps // 10)), "trainer.accelerator": "cpu",
                  "trainer.devices": 1, **({"trainer.cpu_threads": s.cpu_threads} if s.cpu_threads else {}),
-                 **_model_overrides(model, preset), **s.overrides}
+                 **_model_overrides(model, preset), **s.overrides, **(extra or {})}
     return load_config(preset, [f"{k}={json.dumps(v)}" for k, v in overrides.items()])
 
 
@@ -158,21 +160,99 @@ def run_model(model: str, manifest: Path, out: Path, s: ShimotsuSettings, *, res
     config = model_config(model, manifest, s)
     cv = cross_validate(config, "leave-one-case-out", out / "cv", resume=resume, overwrite=overwrite,
                         progress=show_training_progress)
-    table2 = cv.table
-    rows = load_manifest(manifest, "icsi")
-    rows = rows[rows["mask_path"] != ""].reset_index(drop=True)  # load_manifest writes "" for no mask
+    rows = test_rows(manifest)
     preds = fold_predictions(out / "cv", rows)
+    return measure(model_dir_name(model), rows, preds, out, config.optim.max_steps, cv.table, cv.overall)
+
+
+def test_rows(manifest: Path) -> pd.DataFrame:
+    """The manifest's annotated stills (every one is tested once, by the fold that holds its case out)."""
+    rows = load_manifest(manifest, "icsi")
+    return rows[rows["mask_path"] != ""].reset_index(drop=True)  # load_manifest writes "" for no mask
+
+
+def measure(name: str, rows: pd.DataFrame, preds: list[np.ndarray], out: Path, steps: int, table2: pd.DataFrame,
+            overall: dict[str, float]) -> ModelOutcome:
+    """Features of `preds` and of the manual masks, Table 3 and the tip error, written under `out`."""
     meta = [{"case": r.case, "video": r.video, "frame_index": int(r.frame_index), "time_s": r.time_s,
              "labelset": "icsi"} for r in rows.itertuples(index=False)]
     manual = features_table(zip(meta, (read_mask(p) for p in rows["mask_path"])))
     auto = features_table(zip(meta, preds))
     per_frame, table3 = compare(auto, manual)
     write_comparison(per_frame, table3, out / "features", overwrite=True,
-                     title=f"Shimotsu Table 3 form: {model_dir_name(model)} vs manual masks")
-    write_text(out / "table2.md", table_to_markdown(table2, title=f"Table 2 form: IoU per case ({model})"))
+                     title=f"Shimotsu Table 3 form: {name} vs manual masks")
+    write_text(out / "table2.md", table_to_markdown(table2, title=f"Table 2 form: IoU per case ({name})"))
     write_text(out / "table3.md", table_markdown(table3))
-    return ModelOutcome(model_dir_name(model), config.optim.max_steps, table2, table3, cv.overall, out,
-                        tip_error_summary(per_frame))
+    return ModelOutcome(name, steps, table2, table3, overall, out, tip_error_summary(per_frame))
+
+
+def tip_training(s: ShimotsuSettings) -> dict[str, object]:
+    """The tip model's data: 256x320 crops (at most the frame) of frames kept at their native size
+    (`s.frame_size`, the paper's 480x640 by default), half of them centred on a foreground class."""
+    h, w = s.frame_size
+    return {"data.size": [h, w], "data.crop": [min(256, h), min(320, w)], "data.crop_focus": 0.5}
+
+
+def tip_variant(model: str, manifest: Path, base: ModelOutcome, s: ShimotsuSettings, *, resume: bool,
+                show_training_progress: bool = True) -> ModelOutcome:
+    """`model` with the second look at the needle tip (`inference.tip_refine`), as `analyze --tip-model` runs it.
+
+    Each fold also trains a tip model on native-resolution 256x320 crops of its own training cases (never the
+    held-out case) for `s.tip_steps` steps; each test still's saved prediction (the one Table 2 scored) is then
+    refined with it, and Table 2 and Table 3 are measured again on the refined masks, under `<model>+tip/`.
+    """
+    from oocyteseg.classes import get_label_set
+    from oocyteseg.data.splits import load_splits
+    from oocyteseg.evaluation.crossval import TEST_DIR, write_predictions
+    from oocyteseg.evaluation.metrics import confusion_matrix, summarize
+    from oocyteseg.evaluation.tables import per_case_iou_table
+    from oocyteseg.inference.loading import load_predictor
+    from oocyteseg.inference.tip_refine import CROP, refine_tips
+    from oocyteseg.io.atomic import write_table
+    from oocyteseg.io.images import read_image
+    from oocyteseg.training.cv import fold_model, train_folds
+
+    name = f"{base.model}+tip"
+    out = base.out_dir.parent / name
+    labels = get_label_set("icsi")
+    every = max(1, s.tip_steps // 4)
+    config = model_config(model, manifest, s, steps=s.tip_steps,
+                          extra={**tip_training(s), "trainer.val_every_n_steps": s.tip_steps,
+                                 "trainer.checkpoint_every_n_steps": every})
+    rows = test_rows(manifest)
+    base_preds = dict(zip(rows["image_path"].astype(str), fold_predictions(base.out_dir / "cv", rows)))
+    base_splits = load_splits(base.out_dir / "cv" / "splits.json")
+    n = labels.num_classes
+    case_cms: dict[str, np.ndarray] = {}
+
+    def on_fold(fold, path: Path) -> None:
+        if set(fold.test) != set(base_splits.folds[fold.index].test):
+            raise OocytesegError(f"tip fold {fold.index} tests {sorted(fold.test)}, the model's fold "
+                                 f"{sorted(base_splits.folds[fold.index].test)}", path,
+                                 "delete the study's +tip folder and run again with --resume")
+        fold_rows = rows[rows["case"].isin(list(fold.test))].reset_index(drop=True)
+        saved = path / TEST_DIR / "confusion.json"
+        if not saved.is_file():
+            crop_predictor, _ = load_predictor(fold_model(config, path), "torch", CROP, s.cpu_threads)
+            images = [read_image(p) for p in fold_rows["image_path"]]
+            refined = refine_tips(images, [base_preds[str(p)].copy() for p in fold_rows["image_path"]],
+                                  crop_predictor, labels, CROP)
+            write_predictions(fold_rows, refined, path / TEST_DIR, labels)
+            cms = {}
+            for row, pred in zip(fold_rows.itertuples(index=False), refined):
+                cm = confusion_matrix(pred, read_mask(row.mask_path), n).numpy()
+                cms[str(row.case)] = cms.get(str(row.case), 0) + cm
+            write_json(saved, {c: cm.tolist() for c, cm in cms.items()}, overwrite=True)
+        case_cms.update({c: np.asarray(cm, np.int64) for c, cm in json.loads(saved.read_text()).items()})
+
+    splits = train_folds(config, "leave-one-case-out", out / "cv", resume=resume, progress=show_training_progress,
+                         on_fold=on_fold)
+    ordered = {c: case_cms[c] for c in splits.cases if c in case_cms}
+    table2 = per_case_iou_table(ordered, list(labels.classes))
+    write_table(table2, out / "cv" / "per_case_iou.csv")
+    overall = summarize(np.sum(list(ordered.values()), axis=0), list(labels.classes))
+    preds = fold_predictions(out / "cv", rows)
+    return measure(name, rows, preds, out, base.steps, table2, overall)
 
 
 def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = None, *,
@@ -192,8 +272,13 @@ def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = Non
     start = time.time()
     manifest = prepare_dataset(out, s, Path(videos) if videos else None, Path(annotations) if annotations else None,
                                progress)
-    outcomes = [run_model(m, manifest, out / model_dir_name(m), s, resume=resume, overwrite=False, progress=progress,
-                          show_training_progress=show_training_progress) for m in s.models]
+    outcomes = []
+    for m in s.models:
+        outcomes.append(run_model(m, manifest, out / model_dir_name(m), s, resume=resume, overwrite=False,
+                                  progress=progress, show_training_progress=show_training_progress))
+        if s.tip_steps > 0:
+            outcomes.append(tip_variant(m, manifest, outcomes[-1], s, resume=resume,
+                                        show_training_progress=show_training_progress))
     seconds = time.time() - start
     report = write_text(out / "report.md", study_report(s, manifest, outcomes, videos, seconds), overwrite=True)
     write_json(out / "study.json", {"settings": {**asdict(s), "config_dir": str(s.config_dir)},
