@@ -38,7 +38,7 @@ bench: $(STAMP)
 # Each command is logged with its start date (date -u) under docs/logs/; --resume continues an interrupted run.
 OOCYTESEG    := $(VENV)/bin/oocyteseg
 SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu --models unet_effnet_lite0 --budget 0.012 \
-                --data-fraction 1 --video-fps 4 --threads 2 --tip-steps 200 --resume
+                --data-fraction 1 --video-fps 4 --threads 2 --tip-steps 100 --resume
 ANDREINI_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini --model unet_small --budget 0.06 \
                 --batch-size 4 --set optim.name=adamw --set optim.lr=0.003 --set optim.scheduler=onecycle --threads 2 --resume
 

@@ -101,7 +101,13 @@ def shimotsu_section(study: Path, log: Path) -> str:
             checks.append(f"- needle tip, automatic vs manual mask: median {tip['median']:.2f} px, mean "
                           f"{tip['mean']:.2f} px, 90th percentile {tip['p90']:.2f} px ({tip['n']} stills; "
                           f"{tip['one_sided']} with a tip in one mask only)")
-        parts += [f"### {model}: ours (phantom data)", "",
+        about = []
+        if model.endswith("+tip"):
+            about = [f"The fold predictions above with each needle tip given a second look (`--tip-steps`, as "
+                     f"`analyze --tip-model` does): per fold, a tip model trained "
+                     f"{info['settings'].get('tip_steps')} steps on native-resolution crops of that fold's training "
+                     f"cases only adds the needle pixels it finds around the tip (`inference/tip_refine.py`).", ""]
+        parts += [f"### {model}: ours (phantom data)", "", *about,
                   table_to_markdown(t2, title="Ours, Table 2 form: IoU per case (each case tested by the fold "
                                     "that held it out)"),
                   table_to_markdown(paper2, title="Shimotsu et al. Table 2 (theirs: real clinical data)"),
