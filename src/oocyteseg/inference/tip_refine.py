@@ -73,15 +73,14 @@ class TipRefinedPredictor:
     """
 
     def __init__(self, base: Any, crop_predictor: Any, crop: tuple[int, int] = CROP):
-        needle = base.labels.role("needle")
-        if needle is None:
+        if base.labels.role("needle") is None:
             raise OocytesegError(f"a tip model needs a needle class; the model's classes are "
                                  f"{', '.join(base.labels.classes)}", fix="drop --tip-model")
         if list(crop_predictor.labels.classes) != list(base.labels.classes):
             raise OocytesegError(f"the tip model's classes ({', '.join(crop_predictor.labels.classes)}) differ from "
                                  f"the model's ({', '.join(base.labels.classes)})",
                                  fix="train the tip model on the same label set")
-        self.base, self.crop_predictor, self.crop, self.needle = base, crop_predictor, tuple(crop), needle
+        self.base, self.crop_predictor, self.crop = base, crop_predictor, tuple(crop)
         self.labels, self.spec, self.size = base.labels, base.spec, base.size
         self.backend = base.backend
 
