@@ -235,10 +235,11 @@ def tip_variant(model: str, manifest: Path, base: ModelOutcome, s: ShimotsuSetti
         if not saved.is_file():
             crop_predictor, _ = load_predictor(fold_model(config, path), "torch", CROP, s.cpu_threads)
             images = [read_image(p) for p in fold_rows["image_path"]]
-            small = [p for p, im in zip(fold_rows["image_path"], images) if im.shape[0] < CROP[0] or im.shape[1] < CROP[1]]
+            small = [p for p, im in zip(fold_rows["image_path"], images)
+                     if im.shape[0] < CROP[0] or im.shape[1] < CROP[1]]
             if small:
-                raise OocytesegError(f"{len(small)} stills are smaller than the {CROP[0]}x{CROP[1]} tip window, so their "
-                                     "tips cannot be refined", small[0], "drop --tip-steps for these frames")
+                raise OocytesegError(f"{len(small)} stills are smaller than the {CROP[0]}x{CROP[1]} tip window, so "
+                                     "their tips cannot be refined", small[0], "drop --tip-steps for these frames")
             refined = refine_tips(images, [base_preds[str(p)].copy() for p in fold_rows["image_path"]],
                                   crop_predictor, labels, CROP)
             write_predictions(fold_rows, refined, path / TEST_DIR, labels)
