@@ -93,6 +93,7 @@ def test_results_page_checks_the_targets(study, tmp_path, results_page):
     assert "Shimotsu et al. Table 2 (theirs: real clinical data)" in text and "| Case10 | 0.99 | 0.78" in text
     assert "mean IoU over oocyte / sERC / needle" in text and "f4 mean relative error" in text
     assert "sERC IoU >= 0.8 in every case" in text and "target >= 0.93 (the paper)" in text
+    assert "min over all parts" in text  # training time summed from the folds' done.json
     assert "Andreini et al.\n\nNot run" in text
     # a study not re-run keeps its section of the previous page, marked as such
     page = tmp_path / "results.md"
@@ -100,6 +101,22 @@ def test_results_page_checks_the_targets(study, tmp_path, results_page):
     again = write_results_page(page, study.out_dir, None, log, tmp_path / "none.log").read_text()
     assert "## Andreini et al.: inclusions\n\n*Not re-run when this page was regenerated" in again
     assert "| a | 0.5 |" in again and again.count("## Andreini") == 1
+
+
+def test_results_page_explains_small_serc_misses_from_the_masks(tmp_path, results_page):
+    # a fold whose test case has 4 stills with 314.16 sERC pixels each (a disc of radius 10 px)
+    test = tmp_path / "cv" / "fold-00" / "test"
+    test.mkdir(parents=True)
+    cm = [[100, 0, 0, 0], [0, 50, 600, 0], [0, 400, 856.64, 0], [0, 0, 0, 7]]
+    (test / "overall.json").write_text(json.dumps({"class_names": ["background", "oocyte", "sERC", "needle"],
+                                                   "case_confusion_matrices": {"case04": cm}, "images": 4}))
+    (tmp_path / "cv" / "fold-00" / "done.json").write_text(json.dumps({"seconds": 90}))
+    sizes = results_page.serc_sizes(tmp_path / "cv")
+    assert sizes == {"case04": pytest.approx(10.0, abs=1e-3)}
+    assert results_page.fold_minutes(tmp_path / "cv") == pytest.approx(1.5)
+    why = results_page._serc_miss_reason({"case04": 0.5}, sizes, [])
+    assert "case04 10.0 px" in why and "0.106 r px inwards" in why and "(1.06 / 1.18 native px" in why
+    assert results_page._serc_miss_reason({"case09": 0.5}, sizes, []) == ""  # no size known: no reason given
 
 
 def test_default_models_leave_deeplab_out_only_without_a_gpu():
