@@ -37,8 +37,8 @@ bench: $(STAMP)
 # Both seed studies on the phantom with the budget that fits a 2-core CPU (about an hour), then docs/results.md.
 # Each command is logged with its start date (date -u) under docs/logs/; --resume continues an interrupted run.
 OOCYTESEG    := $(VENV)/bin/oocyteseg
-SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu --models unet_effnet_lite0 --budget 0.012 \
-                --data-fraction 1 --video-fps 4 --threads 2 --tip-steps 100 --resume
+SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu --models unet_effnet_lite0 --budget 0.018 \
+                --data-fraction 1 --video-fps 4 --threads 2 --resume
 ANDREINI_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini --model unet_small --budget 0.06 \
                 --batch-size 4 --set optim.name=adamw --set optim.lr=0.003 --set optim.scheduler=onecycle --threads 2 --resume
 
