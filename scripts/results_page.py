@@ -111,8 +111,8 @@ def shimotsu_section(study: Path, log: Path) -> str:
     info = json.loads((study / "study.json").read_text())
     parts = ["## Shimotsu et al.: sERC / oocyte / needle, leave-one-case-out", "",
              f"Command (started {date}): `{command}`  ", f"Run time {info['seconds'] / 60:.0f} min (this part of "
-             f"the run), of which training: " + "; ".join(f"{m} {fold_minutes(study / m / 'cv'):.0f} min over all "
-                                                          "parts" for m in info["models"])
+             "the run); training time summed over all parts: "
+             + "; ".join(f"{m} {fold_minutes(study / m / 'cv'):.0f} min" for m in info["models"])
              + f"; {info['steps']} training steps per fold (the paper: 25,000). Log: `docs/logs/{log.name}`.", ""]
     paper2 = pd.DataFrame(PAPER_SHIMOTSU_TABLE2, columns=["case", "oocyte", "sERC", "needle", "Average"])
     for model in info["models"]:

@@ -93,7 +93,7 @@ def test_results_page_checks_the_targets(study, tmp_path, results_page):
     assert "Shimotsu et al. Table 2 (theirs: real clinical data)" in text and "| Case10 | 0.99 | 0.78" in text
     assert "mean IoU over oocyte / sERC / needle" in text and "f4 mean relative error" in text
     assert "sERC IoU >= 0.8 in every case" in text and "target >= 0.93 (the paper)" in text
-    assert "min over all parts" in text  # training time summed from the folds' done.json
+    assert "training time summed over all parts: lraspp_mobilenet_v3_tiny" in text  # from the folds' done.json
     assert "Andreini et al.\n\nNot run" in text
     # a study not re-run keeps its section of the previous page, marked as such
     page = tmp_path / "results.md"
