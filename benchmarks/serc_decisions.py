@@ -9,7 +9,7 @@ held-out case again through the one preprocessing path, and per-case IoU is prin
              (Menon et al. 2021, "Long-tail learning via logit adjustment"), t = 0.25 / 0.5 part of it,
   flip-TTA   softmax averaged over the frame and its mirror image (doubles the inference cost).
 
-Run (after `make results-shimotsu`; about 4 minutes for 11 folds on 2 cores):
+Run (after `make results-shimotsu`; about 2 minutes for 11 folds on 2 cores):
     PYTHONPATH=src python benchmarks/serc_decisions.py --study runs/results/shimotsu --model unet_effnet_lite0
 """
 
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from oocyteseg.data.manifest import load_manifest  # noqa: E402
 from oocyteseg.data.preprocess import InputSpec, logits_to_labels, torch_runner  # noqa: E402
-from oocyteseg.evaluation.metrics import iou_from_confusion  # noqa: E402
+from oocyteseg.evaluation.metrics import confusion_matrix, iou_from_confusion  # noqa: E402
 from oocyteseg.evaluation.tables import table_to_markdown  # noqa: E402
 from oocyteseg.io.images import read_image, read_mask  # noqa: E402
 from oocyteseg.models import load_checkpoint  # noqa: E402
@@ -87,8 +87,7 @@ def main() -> None:
         for r in rows[rows["case"] == case].itertuples():
             truth = read_mask(r.mask_path)
             for name, labels in variants(run, spec, read_image(r.image_path), serc, log_w).items():
-                cm = np.bincount(truth.ravel().astype(np.int64) * k + labels.ravel(), minlength=k * k).reshape(k, k)
-                cms[name] = cms.get(name, 0) + cm
+                cms[name] = cms.get(name, 0) + confusion_matrix(labels, truth, k).numpy()
         for name, cm in cms.items():
             iou = iou_from_confusion(cm)
             ratio = {f"{names[c]} predicted/true": cm[:, c].sum() / max(1, cm[c].sum()) for c in range(1, k)}

@@ -215,10 +215,8 @@ def tip_variant(model: str, manifest: Path, base: ModelOutcome, s: ShimotsuSetti
     name = f"{base.model}+tip"
     out = base.out_dir.parent / name
     labels = get_label_set("icsi")
-    every = max(1, s.tip_steps // 4)
     config = model_config(model, manifest, s, steps=s.tip_steps,
-                          extra={**tip_training(s), "trainer.val_every_n_steps": s.tip_steps,
-                                 "trainer.checkpoint_every_n_steps": every})
+                          extra={**tip_training(s), "trainer.val_every_n_steps": s.tip_steps})
     rows = test_rows(manifest)
     base_preds = dict(zip(rows["image_path"].astype(str), fold_predictions(base.out_dir / "cv", rows)))
     base_splits = load_splits(base.out_dir / "cv" / "splits.json")
