@@ -40,6 +40,7 @@ def test_exported_pads_are_constants_and_outputs_match(tmp_path):
     import onnx
     import onnxruntime as ort
 
+    torch.manual_seed(0)  # the same weights whichever tests ran before
     model = create_model("unet_effnet_lite0", num_classes=4).eval()
     path = export_onnx(model, tmp_path / "m.onnx", 96, 128)
     graph = onnx.load(str(path)).graph
@@ -55,4 +56,5 @@ def test_exported_pads_are_constants_and_outputs_match(tmp_path):
     got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"image": x})[0]
     with torch.no_grad():
         want = model(torch.from_numpy(x)).numpy()
-    np.testing.assert_allclose(got, want, atol=1e-4)
+    # float32 sums in another order differ by ~1e-4 on logits of ~1; a wrong pad shifts them by ~0.1
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)

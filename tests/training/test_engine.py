@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pandas as pd
 import pytest
 import torch
@@ -151,3 +153,21 @@ def test_unknown_cases_and_no_validation(tiny_phantom, tmp_path):
     raw["optim"]["max_steps"] = 1
     result = train(config_from_dict(raw), tmp_path / "noval", progress=False)
     assert result.best_val_miou is None and result.model_path.is_file()
+
+
+def test_class_weight_power_reaches_the_loss_weights(tiny_phantom, tmp_path):
+    from oocyteseg.io.images import write_mask
+    from oocyteseg.training.engine import resolve_class_weights
+
+    a = np.zeros((10, 10), np.uint8)
+    a[:2] = 1
+    b = np.zeros((10, 10), np.uint8)
+    b[0, :5] = 2
+    rows = pd.DataFrame({"mask_path": [write_mask(tmp_path / "a.png", a), write_mask(tmp_path / "b.png", b)]})
+    full = config_from_dict(tiny_config_dict(tiny_phantom, loss={"name": "ce", "class_weights": "median_frequency"}))
+    sqrt = config_from_dict(tiny_config_dict(tiny_phantom, loss={"name": "ce", "class_weights": "median_frequency",
+                                                                "class_weight_power": 0.5}))
+    assert resolve_class_weights(full, rows) == pytest.approx([0.2 / 0.875, 1.0, 4.0, 0.0])
+    assert resolve_class_weights(sqrt, rows) == pytest.approx([(0.2 / 0.875) ** 0.5, 1.0, 2.0, 0.0])
+    with pytest.raises(OocytesegError, match="class_weight_power"):
+        config_from_dict(tiny_config_dict(tiny_phantom, loss={"name": "ce", "class_weight_power": 1.5}))

@@ -78,3 +78,6 @@ def test_median_frequency_golden():
     w = median_frequency_weights([a, b], 4)
     # f0 = 175/200, f1 = 20/100, f2 = 5/100 ; class 3 absent -> weight 0; median of (0.875, 0.2, 0.05) = 0.2
     assert w == pytest.approx([0.2 / 0.875, 1.0, 4.0, 0.0])
+    # a power weakens the balancing: square root at 0.5, every present class alike at 0; absent stays 0
+    assert median_frequency_weights([a, b], 4, power=0.5) == pytest.approx([(0.2 / 0.875) ** 0.5, 1.0, 2.0, 0.0])
+    assert median_frequency_weights([a, b], 4, power=0.0) == pytest.approx([1.0, 1.0, 1.0, 0.0])

@@ -94,6 +94,7 @@ class OptimConfig(_Strict):
 class LossConfig(_Strict):
     name: str = "ce"  # ce, dice, focal or combinations such as ce+dice
     class_weights: Literal["median_frequency"] | list[float] | None = None
+    class_weight_power: float = Field(1.0, ge=0, le=1)  # median-frequency weights raised to this power (0.5: sqrt)
     term_weights: list[float] | None = None
     focal_gamma: float = 2.0
     dice_smooth: float = 1.0

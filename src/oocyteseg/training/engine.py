@@ -131,13 +131,14 @@ def _prepare_run_dir(config: TrainConfig, out_dir: Path, overwrite: bool, resume
 
 
 def resolve_class_weights(config: TrainConfig, train_rows) -> list[float] | None:
-    """Explicit weights, median-frequency weights from the training masks, or None."""
+    """Explicit weights, median-frequency weights from the training masks (raised to `class_weight_power`), or None."""
     cw = config.loss.class_weights
     n = config.data.label_set().num_classes
     if cw is None:
         return None
     if cw == "median_frequency":
-        return median_frequency_weights((read_mask(p) for p in train_rows["mask_path"]), n)
+        return median_frequency_weights((read_mask(p) for p in train_rows["mask_path"]), n,
+                                        power=config.loss.class_weight_power)
     if len(cw) != n:
         raise OocytesegError(f"loss.class_weights has {len(cw)} values but label set {config.data.label_set().name!r} has "
                              f"{n} classes", fix=f"give {n} weights or 'median_frequency'")

@@ -135,8 +135,12 @@ def class_pixel_stats(masks: Iterable[np.ndarray], num_classes: int) -> tuple[np
     return counts, image_pixels
 
 
-def median_frequency_weights(masks: Iterable[np.ndarray], num_classes: int) -> list[float]:
-    """Median-frequency class weights; a class absent from every mask gets weight 0 (nothing to learn)."""
+def median_frequency_weights(masks: Iterable[np.ndarray], num_classes: int, power: float = 1.0) -> list[float]:
+    """Median-frequency class weights (median_f / f_c) ** power; a class absent from every mask gets weight 0.
+
+    power = 1 is Eigen & Fergus; power < 1 weakens the balancing (0.5: the square root), power = 0 weighs
+    every present class alike.
+    """
     counts, image_pixels = class_pixel_stats(masks, num_classes)
     present = counts > 0
     if not present.any():
@@ -144,4 +148,4 @@ def median_frequency_weights(masks: Iterable[np.ndarray], num_classes: int) -> l
     freq = np.zeros(num_classes)
     freq[present] = counts[present] / image_pixels[present]
     median = float(np.median(freq[present]))
-    return [float(median / f) if f > 0 else 0.0 for f in freq]
+    return [float((median / f) ** power) if f > 0 else 0.0 for f in freq]
