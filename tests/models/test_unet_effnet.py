@@ -81,3 +81,32 @@ def test_training_records_the_encoder_file(tmp_path):
     off = config_from_dict({"data": {"manifests": [str(tmp_path / "m.csv")]},
                             "model": {"name": "unet_effnet_lite0", "pretrained": False}})
     assert encoder_weights_record(off) is None
+
+
+@pytest.mark.parametrize("hw", [(96, 128), (95, 127)])
+def test_native_head_starts_as_the_half_resolution_unet_upsampled(hw):
+    """unet_effnet_lite0_hr = the U-Net on the image average-pooled 2x, logits upsampled, + a head that starts at 0."""
+    torch.manual_seed(0)
+    hr = create_model("unet_effnet_lite0_hr_tiny", num_classes=4).eval()
+    base = create_model("unet_effnet_lite0_tiny", num_classes=4).eval()
+    base.load_state_dict({k: v for k, v in hr.state_dict().items() if not k.startswith("native_head.")})
+    x = torch.randn(2, 3, *hw)
+    with torch.no_grad():
+        even = torch.nn.functional.pad(x, (0, hw[1] % 2, 0, hw[0] % 2), mode="replicate")
+        low = base(torch.nn.functional.avg_pool2d(even, 2))
+        expected = torch.nn.functional.interpolate(low, scale_factor=2.0, mode="bilinear")[..., :hw[0], :hw[1]]
+        assert torch.allclose(hr(x), expected, atol=1e-6)
+        # a trained head sees the native pixels: a one-pixel change moves the logits at that pixel
+        hr.native_head[-1].weight.normal_()
+        y = hr(x)
+        x2 = x.clone()
+        x2[..., 41, 61] += 5.0
+        assert (hr(x2) - y).abs()[..., 41, 61].max() > 1e-3
+
+
+def test_native_head_model_takes_the_packaged_encoder_weights():
+    path = packaged_lite0_weights()
+    model = create_model("unet_effnet_lite0_hr", num_classes=4, backbone_weights=path)
+    plain = create_model("unet_effnet_lite0", num_classes=4, backbone_weights=path)
+    assert all(torch.equal(a, b) for a, b in zip(model.encoder.state_dict().values(),
+                                                  plain.encoder.state_dict().values()))

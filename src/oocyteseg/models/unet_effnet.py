@@ -91,9 +91,46 @@ class EffNetUNet(nn.Module):
         return y[..., :h, :w] if pad_h or pad_w else y
 
 
+class NativeHeadUNet(EffNetUNet):
+    """The same U-Net run on the image halved, with a last stage at the image's own resolution.
+
+    The encoder and decoder see the input average-pooled 2x (the cost of the 240x320 model on a 480x640
+    frame); the decoder's half-resolution logits, upsampled, are corrected by a small head that sees the
+    decoder's last features upsampled next to the full-resolution image, so boundaries of thin or small
+    structures (the needle's walls, a 9-px sERC) are placed on native pixels. The head's output layer
+    starts at zero: an untrained head gives exactly the upsampled half-resolution logits.
+    """
+
+    def __init__(self, *, num_classes: int, in_channels: int, decoder_channels: tuple[int, ...],
+                 encoder: str = ENCODER, head_channels: int = 8):
+        super().__init__(num_classes=num_classes, in_channels=in_channels, decoder_channels=decoder_channels,
+                         encoder=encoder)
+        self.native_head = nn.Sequential(
+            nn.Conv2d(decoder_channels[-1] + in_channels, head_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(head_channels), nn.ReLU(inplace=True), nn.Conv2d(head_channels, num_classes, 1))
+        nn.init.zeros_(self.native_head[-1].weight)
+        nn.init.zeros_(self.native_head[-1].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2:]
+        if h % 2 or w % 2:
+            x = nn.functional.pad(x, (0, w % 2, 0, h % 2), mode="replicate")
+        low = nn.functional.avg_pool2d(x, 2)
+        lh, lw = low.shape[-2:]
+        pad_h, pad_w = (-lh) % 32, (-lw) % 32  # the encoder halves five times
+        padded = nn.functional.pad(low, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else low
+        features = self.net.decoder(self.net.encoder(padded))
+        coarse = self.net.segmentation_head(features)[..., :lh, :lw]
+        features = features[..., :lh, :lw]
+        up = dict(scale_factor=2.0, mode="bilinear", align_corners=False)
+        y = nn.functional.interpolate(coarse, **up) + self.native_head(
+            torch.cat([nn.functional.interpolate(features, **up), x], 1))
+        return y[..., :h, :w]
+
+
 def _build(num_classes: int, in_channels: int, backbone_weights: str | os.PathLike | None,
-           decoder_channels: list[int] | tuple[int, ...]) -> EffNetUNet:
-    model = EffNetUNet(num_classes=num_classes, in_channels=in_channels, decoder_channels=tuple(decoder_channels))
+           decoder_channels: list[int] | tuple[int, ...], cls: type[EffNetUNet] = EffNetUNet) -> EffNetUNet:
+    model = cls(num_classes=num_classes, in_channels=in_channels, decoder_channels=tuple(decoder_channels))
     if backbone_weights is not None:
         if in_channels != 3:
             raise OocytesegError("ImageNet weights need 3 input channels", backbone_weights, "use in_channels=3")
@@ -108,6 +145,27 @@ def _build(num_classes: int, in_channels: int, backbone_weights: str | os.PathLi
 def unet_effnet_lite0(*, num_classes: int, in_channels: int = 3, backbone_weights: str | os.PathLike | None = None,
                       decoder_channels: list[int] = (128, 64, 32, 16, 8)) -> EffNetUNet:  # type: ignore[assignment]
     return _build(num_classes, in_channels, backbone_weights, decoder_channels)
+
+
+@register_model("unet_effnet_lite0_hr", backbone="efficientnet-lite0", mean=TF_MEAN, std=TF_STD,
+                packaged_weights=packaged_lite0_weights,
+                description="unet_effnet_lite0 on the image halved + a native-resolution last stage "
+                            "(train and run it at the frame's own size, e.g. 480x640)")
+def unet_effnet_lite0_hr(*, num_classes: int, in_channels: int = 3, backbone_weights: str | os.PathLike | None = None,
+                         decoder_channels: list[int] = (128, 64, 32, 16, 8)) -> EffNetUNet:  # type: ignore[assignment]
+    return _build(num_classes, in_channels, backbone_weights, decoder_channels, NativeHeadUNet)
+
+
+@register_model("unet_effnet_lite0_hr_tiny", mean=TF_MEAN, std=TF_STD, tiny=True,
+                description="unet_effnet_lite0_hr on timm's few-channel test EfficientNet, random init (tests)")
+def unet_effnet_lite0_hr_tiny(*, num_classes: int, in_channels: int = 3,
+                              backbone_weights: str | os.PathLike | None = None,
+                              decoder_channels: list[int] = (16, 8, 8, 8, 4)) -> EffNetUNet:  # type: ignore[assignment]
+    if backbone_weights is not None:
+        raise OocytesegError("unet_effnet_lite0_hr_tiny has no pretrained encoder", backbone_weights,
+                             "omit backbone_weights, or use unet_effnet_lite0_hr")
+    return NativeHeadUNet(num_classes=num_classes, in_channels=in_channels, decoder_channels=tuple(decoder_channels),
+                          encoder="tu-test_efficientnet")
 
 
 @register_model("unet_effnet_lite0_tiny", mean=TF_MEAN, std=TF_STD, tiny=True,
