@@ -166,3 +166,52 @@ def test_tip_variant_refines_only_needle_pixels_of_the_saved_predictions(tmp_pat
     row = tip.table2.set_index("case").loc["case01"]
     for k, name in ((1, "oocyte"), (3, "needle")):
         assert np.isnan(row[name]) and np.isnan(iou[k]) or abs(row[name] - iou[k]) < 1e-6
+
+
+def test_fold_models_benchmark_reproduces_the_study_and_names_a_missing_checkpoint(study, tmp_path):
+    """benchmarks/fold_models.py: the study's own fold model scores as Table 2 does, the same checkpoint
+    given as a variant scores alike, and a variant without a checkpoint for a case is a one-line error."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[2]
+    cv = study.out_dir / "lraspp_mobilenet_v3_tiny" / "cv"
+    for fold in sorted(cv.glob("fold-*")):
+        (case,) = json.loads((fold / "data.json").read_text())["val_cases"]
+        (tmp_path / "same" / case).mkdir(parents=True)
+        shutil.copy(fold / "model-last.pt", tmp_path / "same" / case / "model.pt")
+
+    def run(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(root / "benchmarks" / "fold_models.py"), "--study",
+                               str(study.out_dir), "--model", "lraspp_mobilenet_v3_tiny", "--threads", "1", *extra],
+                              env={**os.environ, "PYTHONPATH": str(root / "src")}, capture_output=True, text=True,
+                              timeout=300)
+
+    out = tmp_path / "rows.csv"
+    done = run("--variant", f"same={tmp_path}/same/{{case}}/model.pt", "--cases", "case01", "case03",
+               "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = pd.read_csv(out)
+    assert list(zip(rows["case"], rows["model"])) == [("case01", "study"), ("case01", "same"),
+                                                       ("case03", "study"), ("case03", "same")]
+    table2 = pd.read_csv(cv / "per_case_iou.csv").set_index("case")
+    for r in rows.itertuples():
+        for name in ("oocyte", "sERC", "needle"):
+            want, got = table2.loc[r.case, name], getattr(r, name)
+            assert (np.isnan(want) and np.isnan(got)) or abs(want - got) < 1e-6, (r.case, r.model, name)
+    numbers = rows.drop(columns=["case", "model"]).to_numpy(float)
+    np.testing.assert_array_equal(numbers[0::2], numbers[1::2])
+
+    missing = run("--variant", f"gone={tmp_path}/nothing/{{case}}.pt", "--cases", "case01")
+    assert missing.returncode != 0 and "nothing/case01.pt: no checkpoint for gone on case01" in missing.stderr
+    nostudy = subprocess.run([sys.executable, str(root / "benchmarks" / "fold_models.py"), "--study", str(tmp_path),
+                              "--cases", "case01"], env={**os.environ, "PYTHONPATH": str(root / "src")},
+                             capture_output=True, text=True, timeout=300)
+    assert nostudy.returncode != 0 and "no finished Shimotsu study" in nostudy.stderr
+    unknown = run("--cases", "case09")
+    assert unknown.returncode != 0 and "case09: not a held-out case" in unknown.stderr
