@@ -34,7 +34,7 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py --out docs/performance.md
 
-# Both seed studies on the phantom with the budget that fits a 2-core CPU (about 2 hours), then docs/results.md.
+# Both seed studies on the phantom with the budget that fits a 2-core CPU (72 min measured 2026-12-04, data rendered from scratch), then docs/results.md.
 # Each command is logged with its start date (date -u) under docs/logs/; --resume continues an interrupted run.
 OOCYTESEG    := $(VENV)/bin/oocyteseg
 SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu --models unet_effnet_lite0 --budget 0.018 \
