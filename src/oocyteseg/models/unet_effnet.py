@@ -82,13 +82,20 @@ class EffNetUNet(nn.Module):
     def encoder(self) -> nn.Module:
         return self.net.encoder.model
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The decoder's last features and the logits, at x's size (x replicate-padded to a multiple of 32)."""
         h, w = x.shape[-2:]
         pad_h, pad_w = (-h) % 32, (-w) % 32  # the encoder halves five times
         if pad_h or pad_w:
             x = nn.functional.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
-        y = self.net(x)
-        return y[..., :h, :w] if pad_h or pad_w else y
+        features = self.net.decoder(self.net.encoder(x))
+        logits = self.net.segmentation_head(features)
+        if pad_h or pad_w:
+            features, logits = features[..., :h, :w], logits[..., :h, :w]
+        return features, logits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features_and_logits(x)[1]
 
 
 class NativeHeadUNet(EffNetUNet):
@@ -115,13 +122,7 @@ class NativeHeadUNet(EffNetUNet):
         h, w = x.shape[-2:]
         if h % 2 or w % 2:
             x = nn.functional.pad(x, (0, w % 2, 0, h % 2), mode="replicate")
-        low = nn.functional.avg_pool2d(x, 2)
-        lh, lw = low.shape[-2:]
-        pad_h, pad_w = (-lh) % 32, (-lw) % 32  # the encoder halves five times
-        padded = nn.functional.pad(low, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else low
-        features = self.net.decoder(self.net.encoder(padded))
-        coarse = self.net.segmentation_head(features)[..., :lh, :lw]
-        features = features[..., :lh, :lw]
+        features, coarse = self.features_and_logits(nn.functional.avg_pool2d(x, 2))
         up = dict(scale_factor=2.0, mode="bilinear", align_corners=False)
         y = nn.functional.interpolate(coarse, **up) + self.native_head(
             torch.cat([nn.functional.interpolate(features, **up), x], 1))
@@ -156,16 +157,21 @@ def unet_effnet_lite0_hr(*, num_classes: int, in_channels: int = 3, backbone_wei
     return _build(num_classes, in_channels, backbone_weights, decoder_channels, NativeHeadUNet)
 
 
+def _tiny(name: str, cls: type[EffNetUNet], num_classes: int, in_channels: int,
+          backbone_weights: str | os.PathLike | None, decoder_channels: list[int] | tuple[int, ...]) -> EffNetUNet:
+    if backbone_weights is not None:
+        raise OocytesegError(f"{name}_tiny has no pretrained encoder", backbone_weights,
+                             f"omit backbone_weights, or use {name}")
+    return cls(num_classes=num_classes, in_channels=in_channels, decoder_channels=tuple(decoder_channels),
+               encoder="tu-test_efficientnet")
+
+
 @register_model("unet_effnet_lite0_hr_tiny", mean=TF_MEAN, std=TF_STD, tiny=True,
                 description="unet_effnet_lite0_hr on timm's few-channel test EfficientNet, random init (tests)")
 def unet_effnet_lite0_hr_tiny(*, num_classes: int, in_channels: int = 3,
                               backbone_weights: str | os.PathLike | None = None,
                               decoder_channels: list[int] = (16, 8, 8, 8, 4)) -> EffNetUNet:  # type: ignore[assignment]
-    if backbone_weights is not None:
-        raise OocytesegError("unet_effnet_lite0_hr_tiny has no pretrained encoder", backbone_weights,
-                             "omit backbone_weights, or use unet_effnet_lite0_hr")
-    return NativeHeadUNet(num_classes=num_classes, in_channels=in_channels, decoder_channels=tuple(decoder_channels),
-                          encoder="tu-test_efficientnet")
+    return _tiny("unet_effnet_lite0_hr", NativeHeadUNet, num_classes, in_channels, backbone_weights, decoder_channels)
 
 
 @register_model("unet_effnet_lite0_tiny", mean=TF_MEAN, std=TF_STD, tiny=True,
@@ -173,8 +179,4 @@ def unet_effnet_lite0_hr_tiny(*, num_classes: int, in_channels: int = 3,
 def unet_effnet_lite0_tiny(*, num_classes: int, in_channels: int = 3,
                            backbone_weights: str | os.PathLike | None = None,
                            decoder_channels: list[int] = (16, 8, 8, 8, 4)) -> EffNetUNet:  # type: ignore[assignment]
-    if backbone_weights is not None:
-        raise OocytesegError("unet_effnet_lite0_tiny has no pretrained encoder", backbone_weights,
-                             "omit backbone_weights, or use unet_effnet_lite0")
-    return EffNetUNet(num_classes=num_classes, in_channels=in_channels, decoder_channels=tuple(decoder_channels),
-                      encoder="tu-test_efficientnet")
+    return _tiny("unet_effnet_lite0", EffNetUNet, num_classes, in_channels, backbone_weights, decoder_channels)
