@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from oocyteseg.data.manifest import load_manifest  # noqa: E402
-from oocyteseg.evaluation.metrics import confusion_matrix, iou_from_confusion  # noqa: E402
+from oocyteseg.evaluation.evaluate import evaluate_checkpoint  # noqa: E402
+from oocyteseg.evaluation.metrics import iou_from_confusion  # noqa: E402
 from oocyteseg.evaluation.tables import table_to_markdown  # noqa: E402
-from oocyteseg.inference.predictor import TorchPredictor  # noqa: E402
-from oocyteseg.io.images import read_image, read_mask  # noqa: E402
+from oocyteseg.io.images import read_mask  # noqa: E402
 from oocyteseg.morphometry.compare import compare, tip_error_summary  # noqa: E402
 from oocyteseg.morphometry.table import features_table  # noqa: E402
 from oocyteseg.training.config import load_config  # noqa: E402
@@ -50,18 +50,13 @@ def study_models(cv_dir: Path) -> dict[str, Path]:
 
 def score(model: Path, rows: pd.DataFrame) -> dict[str, float]:
     """IoU per class (pooled over the case's stills), mean f1-f4 relative errors (%) and tip error (px)."""
-    predictor = TorchPredictor.from_checkpoint(model, device="cpu")
-    names = list(predictor.labels.classes)
-    cm, preds, truths = 0, [], []
-    for r in rows.itertuples():
-        truth, pred = read_mask(r.mask_path), predictor.predict([read_image(r.image_path)])[0]
-        cm = cm + confusion_matrix(pred, truth, len(names)).numpy()
-        preds.append(pred)
-        truths.append(truth)
-    iou = iou_from_confusion(cm)
+    rows = rows.reset_index(drop=True)
+    result, _ = evaluate_checkpoint(model, rows=rows, device="cpu", keep_predictions=True)
+    names, iou = result.class_names, iou_from_confusion(result.overall_cm)
+    truths = [read_mask(p) for p in rows["mask_path"]]
     meta = [{"case": r.case, "video": r.video, "frame_index": int(r.frame_index), "time_s": r.time_s,
              "labelset": "icsi"} for r in rows.itertuples(index=False)]
-    per_frame, _ = compare(features_table(zip(meta, preds)), features_table(zip(meta, truths)))
+    per_frame, _ = compare(features_table(zip(meta, result.predictions)), features_table(zip(meta, truths)))
     rel = {f: float(per_frame[f"{f}_rel"].mean()) for f in FEATURES if f"{f}_rel" in per_frame}
     tip = tip_error_summary(per_frame)
     ious = {names[c]: float(iou[c]) for c in range(1, len(names))}
