@@ -20,6 +20,7 @@ import platform
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from oocyteseg.evaluation.metrics import iou_from_confusion
 from oocyteseg.evaluation.tables import table_to_markdown
@@ -158,6 +159,20 @@ def shimotsu_section(study: Path, log: Path) -> str:
     return "\n".join(parts)
 
 
+def gan_lines(exp: Path, info: dict) -> list[str]:
+    """The GAN's upsampling, where its label maps put the spots, and the checkerboard share of its images (runs
+    written before these were recorded say so instead of guessing)."""
+    config = exp / "gan" / "config.yaml"
+    upsample = yaml.safe_load(config.read_text()).get("generator", {}).get("upsample", "transpose") \
+        if config.is_file() else "not recorded"
+    spots = info["settings"].get("spots", "anywhere")
+    board = info.get("checkerboard")
+    share = (f"synthetic {board['synthetic']:.1e} against {board['real']:.1e} for the real training images"
+             if board else "not measured in this run")
+    return [f"GAN generator upsampling: `{upsample}`; label-map spots: `{spots}` (`--spots`); checkerboard share "
+            f"(spectral power at the period-2 frequencies, `synth.quality.checkerboard_energy`): {share}.", ""]
+
+
 def andreini_section(exp: Path, log: Path) -> str:
     """Our three-regime table, the paper's, per-class IoU and the inclusion-IoU target check."""
     date, command = log_header(log)
@@ -180,6 +195,7 @@ def andreini_section(exp: Path, log: Path) -> str:
         f"Run time {info['seconds'] / 60:.0f} min; model `{s['model']}`, {info['steps']} steps per regime; GAN "
         f"{info['gan_steps']} steps on the {s['n_train']} training images only; {info['synthetic_images']} synthetic "
         f"images; {s['n_test']} real test images. Log: `docs/logs/{log.name}`.", "",
+        *gan_lines(exp, info),
         table_to_markdown(ours, digits=4, title="Ours (phantom close-ups), Table 2 form"),
         table_to_markdown(paper, digits=4, title="Andreini et al. Table 2 (theirs: real microscope images, SMANet)"),
         table_to_markdown(classes, digits=3, title="Ours: IoU per class on the test images"),

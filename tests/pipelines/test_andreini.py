@@ -75,6 +75,36 @@ def test_no_test_image_is_used_for_training(experiment):
     assert json.loads((out / "experiment.json").read_text())["synthetic_images"] == 4
 
 
+def test_synthetic_spots_lie_where_the_training_spots_lie(experiment):
+    """The label maps' spots stay inside gan/spot_region.png, the hull of the *training* masks' spots (never
+    a test mask's), and the report gives the checkerboard share of synthetic and real images."""
+    from oocyteseg.io.images import read_mask
+    from oocyteseg.synth.quality import spot_region
+
+    out, manifest = experiment
+    region = read_mask(out / "gan" / "spot_region.png")
+    rows = pd.read_csv(manifest)
+    rows = rows[rows["labelset"] == "inclusions"]
+    masks = {r.case: read_mask(manifest.parent / r.mask) for r in rows.itertuples()}
+    assert (region == spot_region([masks[c] for c in ("incl001", "incl002", "incl003")])).all()
+    assert region.sum() < region.size  # the region is narrower than the whole map
+    synthetic = pd.read_csv(out / "synthetic" / "manifest.csv")
+    spots = [read_mask(out / "synthetic" / m) for m in synthetic["mask"]]
+    assert any(s.any() for s in spots)
+    assert all(not (s.astype(bool) & (region == 0)).any() for s in spots)
+    board = json.loads((out / "experiment.json").read_text())["checkerboard"]
+    assert set(board) == {"synthetic", "real"} and all(0 <= v <= 1 for v in board.values())
+    assert "Checkerboard" in (out / "report.md").read_text()
+
+
+def test_unknown_spot_placement_lists_the_valid_ones():
+    from oocyteseg.errors import OocytesegError
+    from oocyteseg.pipelines.andreini import AndreiniSettings
+
+    with pytest.raises(OocytesegError, match="anywhere, hull"):
+        AndreiniSettings(spots="edges")
+
+
 def test_split_takes_first_cases_for_training(tmp_path):
     rows = [{"case": f"incl{i:03d}", "video": "", "frame_index": -1, "time_s": float("nan"),
              "image": f"i{i}.png", "mask": f"m{i}.png", "source": "phantom", "labelset": "inclusions",
@@ -98,5 +128,6 @@ def test_results_page_shows_ours_next_to_the_paper_and_keeps_notes(experiment, t
     text = write_results_page(page, None, out, tmp_path / "none.log", log).read_text()
     assert "oocyteseg experiment andreini --out X" in text and "0.6415" in text  # the paper's Real mean IoU
     assert "inclusion IoU" in text and ("**met**" in text or "**missed**" in text)
+    assert "GAN generator upsampling: `resize`; label-map spots: `hull`" in text and "checkerboard share" in text
     assert "hand-written note" in text and "STALE-LINE" not in text
     assert "Shimotsu et al.\n\nNot run" in text

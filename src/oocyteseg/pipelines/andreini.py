@@ -31,11 +31,12 @@ from oocyteseg.evaluation.metrics import iou_from_confusion
 from oocyteseg.evaluation.regimes import write_regime_table
 from oocyteseg.evaluation.tables import regime_table, table_to_markdown
 from oocyteseg.io.atomic import check_writable, write_json, write_table, write_text
-from oocyteseg.io.images import read_image, read_mask
+from oocyteseg.io.images import read_image, read_mask, write_mask
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
 from oocyteseg.synth.config import load_gan_config, parse_gan_config
 from oocyteseg.synth.generate import generate
 from oocyteseg.synth.grids import write_nearest_grid
+from oocyteseg.synth.quality import checkerboard_energy, spot_region
 from oocyteseg.synth.train import train_gan
 from oocyteseg.training.config import TrainConfig, load_config
 from oocyteseg.training.engine import train
@@ -44,6 +45,7 @@ PAPER_TABLE2 = {"Real": (0.9985, 0.6415), "Synthetic": (0.9974, 0.6937), "Real +
 PRESET_STEPS = 5_000  # max_steps of configs/andreini-smanet.yaml: --budget 1 trains each regime this long
 GAN_STEPS = 2_000  # train.steps of configs/gan-inclusions.yaml
 REGIMES = ("Real", "Synthetic", "Real + Synthetic")
+SPOT_PLACEMENTS = ("anywhere", "hull")  # the paper's uniform placement; inside the training spots' hull
 
 
 @dataclass
@@ -62,6 +64,12 @@ class AndreiniSettings:
     cpu_threads: int | None = None
     overrides: dict[str, object] = field(default_factory=dict)  # dotted keys for the segmentation config
     gan_overrides: dict[str, dict] = field(default_factory=dict)  # sections merged into the GAN config
+    spots: str = "hull"  # where label-map spots go: SPOT_PLACEMENTS ("hull": where the real training spots lie)
+
+    def __post_init__(self) -> None:
+        if self.spots not in SPOT_PLACEMENTS:
+            raise OocytesegError(f"unknown spot placement {self.spots!r}; valid: {', '.join(SPOT_PLACEMENTS)}",
+                                 fix="pass --spots anywhere or --spots hull")
 
     def steps(self) -> int:
         return max(1, int(round(PRESET_STEPS * self.budget)))
@@ -118,9 +126,26 @@ def train_once(config: TrainConfig, run_dir: Path, resume: bool, progress: bool)
     return result.last_model_path
 
 
+def training_masks(manifest: Path, train_cases: list[str]) -> list[np.ndarray]:
+    """The inclusion masks of the training cases (never a test case's)."""
+    rows = load_manifest(manifest, INCLUSIONS.name)
+    return [read_mask(p) for p in rows[rows["case"].astype(str).isin(train_cases)]["mask_path"]]
+
+
+def write_spot_region(s: AndreiniSettings, manifest: Path, splits: dict[str, list[str]], gan_dir: Path) -> Path | None:
+    """gan/spot_region.png (the hull of the training masks' spots, `synth.quality.spot_region`), or None when
+    the spots go anywhere (the paper's sampler)."""
+    if s.spots == "anywhere":
+        return None
+    path = gan_dir / "spot_region.png"
+    write_mask(path, spot_region(training_masks(manifest, splits["train"])), overwrite=True)
+    return path
+
+
 def train_synthesis(s: AndreiniSettings, manifest: Path, splits: dict[str, list[str]], out: Path, resume: bool,
                     progress: bool) -> Path:
-    """GAN on the real training images only (test cases excluded), then N synthetic images; returns their manifest."""
+    """GAN on the real training images only (test cases excluded), then N synthetic images whose spots lie
+    where `s.spots` says; returns their manifest."""
     synthetic = out / "synthetic" / "manifest.csv"
     if synthetic.is_file():
         return synthetic
@@ -135,7 +160,7 @@ def train_synthesis(s: AndreiniSettings, manifest: Path, splits: dict[str, list[
               exclude_cases=set(splits["test"]), resume=resuming, overwrite=not resuming, progress=progress,
               threads=s.cpu_threads)
     generate(gan_dir, s.synthetic_images(), out / "synthetic", seed=s.seed + 1, overwrite=True, progress=progress,
-             threads=s.cpu_threads)
+             threads=s.cpu_threads, within=write_spot_region(s, manifest, splits, gan_dir))
     return synthetic
 
 
@@ -157,6 +182,14 @@ def finished_confusions(out: str | os.PathLike) -> dict[str, np.ndarray]:
     splits = json.loads((out / "splits.json").read_text())
     runs = {name: out / "runs" / d / "model-last.pt" for name, d in zip(REGIMES, ("real", "synthetic", "finetune"))}
     return regime_confusions(runs, Path(info["data"]), splits["test"])
+
+
+def checkerboard(synthetic: Path, manifest: Path, train_cases: list[str]) -> dict[str, float]:
+    """Period-2 spectral share (`synth.quality.checkerboard_energy`) of the synthetic and the real training images."""
+    rows = load_manifest(manifest, INCLUSIONS.name)
+    real = [read_image(p) for p in rows[rows["case"].astype(str).isin(train_cases)]["image_path"]]
+    fakes = [read_image(synthetic.parent / i) for i in pd.read_csv(synthetic)["image"]]
+    return {"synthetic": checkerboard_energy(fakes), "real": checkerboard_energy(real)}
 
 
 def sample_grid(out: Path, synthetic: Path, manifest: Path, train_cases: list[str], n: int = 6) -> list[float]:
@@ -206,17 +239,24 @@ def run_andreini(out: str | os.PathLike, settings: AndreiniSettings | None = Non
                        title=f"Andreini Table 2 form: {s.model}, {s.steps()} steps per regime, {len(splits['test'])} "
                              f"real test images")
     distances = sample_grid(out, synthetic, manifest, splits["train"])
+    board = checkerboard(synthetic, manifest, splits["train"])
     seconds = time.time() - start
-    report = write_text(out / "report.md", experiment_report(s, table, splits, distances, seconds), overwrite=True)
+    report = write_text(out / "report.md", experiment_report(s, table, splits, distances, seconds, board),
+                        overwrite=True)
     write_json(out / "experiment.json", {"settings": {**asdict(s), "config_dir": str(s.config_dir)},
                                          "data": str(manifest), "steps": s.steps(), "gan_steps": s.gan_total_steps(),
                                          "synthetic_images": s.synthetic_images(), "seconds": round(seconds, 1),
+                                         "checkerboard": board,
                                          "table": table.to_dict(orient="records")}, overwrite=True)
     return AndreiniResult(out, table, report, splits, seconds)
 
 
+SPOT_TEXT = {"anywhere": "anywhere in the map (the paper's sampler)",
+             "hull": "inside the convex hull of the real training masks' inclusions + 4 px (gan/spot_region.png)"}
+
+
 def experiment_report(s: AndreiniSettings, table: pd.DataFrame, splits: dict[str, list[str]],
-                      distances: list[float], seconds: float) -> str:
+                      distances: list[float], seconds: float, board: dict[str, float]) -> str:
     """Markdown: the regime table next to the paper's, the split, the synthesis settings and the sample grid."""
     paper = pd.DataFrame([{"Trained on": k, "Accuracy": a, "Mean IoU": m} for k, (a, m) in PAPER_TABLE2.items()])
     return "\n".join([
@@ -228,7 +268,9 @@ def experiment_report(s: AndreiniSettings, table: pd.DataFrame, splits: dict[str
         table_to_markdown(paper, digits=4, title="Andreini et al. Table 2 (real microscope images, SMANet)"),
         "Mean IoU is over both classes (background included), from the summed confusion matrix of the test images.",
         "", "`samples.png`: label map | generated image | nearest real training image (RMS distance of 64x64 "
-        f"thumbnails: {', '.join(f'{d:.1f}' for d in distances)}).", ""])
+        f"thumbnails: {', '.join(f'{d:.1f}' for d in distances)}).", "",
+        f"Spots of the label maps: {SPOT_TEXT[s.spots]}. Checkerboard (share of the spectral power at the period-2 "
+        f"frequencies): synthetic {board['synthetic']:.2e}, real training images {board['real']:.2e}.", ""])
 
 
 def audit(out: str | os.PathLike) -> dict[str, object]:

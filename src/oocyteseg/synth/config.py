@@ -27,6 +27,8 @@ class GeneratorConfig(StrictModel):
     max_width: PositiveInt = 128
     norm: Norm = "instance"
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    # decoder upsampling: "transpose" (pix2pix; paints a period-2 checkerboard) or "resize" (nearest 2x + 3x3 conv)
+    upsample: Literal["transpose", "resize"] = "transpose"
 
 
 class DiscriminatorConfig(StrictModel):

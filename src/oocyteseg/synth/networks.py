@@ -22,16 +22,34 @@ def _norm(kind: str, channels: int) -> nn.Module:
     return nn.Identity()
 
 
+def upsampling(kind: str, in_channels: int, out_channels: int, bias: bool) -> nn.Module:
+    """A 2x upsampling layer of the generator's decoder.
+
+    "transpose": pix2pix's 4x4 stride-2 transposed convolution. Its kernel overlaps unevenly on the output
+    grid (each output pixel gets 4 taps, but from a different kernel phase on even and odd rows and
+    columns), so it paints a period-2 checkerboard on flat regions (Odena et al., Distill 2016).
+    "resize": nearest-neighbour 2x then a 3x3 convolution (Odena et al.'s resize-convolution): every output
+    pixel sees the same kernel, so there is no checkerboard to unlearn.
+    """
+    if kind == "transpose":
+        return nn.ConvTranspose2d(in_channels, out_channels, 4, 2, 1, bias=bias)
+    if kind == "resize":
+        return nn.Sequential(nn.Upsample(scale_factor=2.0, mode="nearest"),
+                             nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=bias))
+    raise KeyError(f"unknown upsampling {kind!r}; valid: transpose, resize")
+
+
 class UNetGenerator(nn.Module):
-    """pix2pix U-Net: 4x4 stride-2 convolutions down, transposed convolutions up, skip connections.
+    """pix2pix U-Net: 4x4 stride-2 convolutions down, 2x upsampling (`upsampling`) up, skip connections.
 
     Any input size works: the input is padded to a multiple of 2^depth and the output cropped back.
     The output is RGB in [-1, 1] (tanh).
     """
 
     def __init__(self, in_channels: int, out_channels: int = 3, *, base_width: int = 16, depth: int = 6,
-                 max_width: int = 128, norm: str = "instance", dropout: float = 0.0):
+                 max_width: int = 128, norm: str = "instance", dropout: float = 0.0, upsample: str = "transpose"):
         super().__init__()
+        upsampling(upsample, 1, 1, False)  # an unknown name fails here, listing the valid ones
         self.depth = depth
         widths = [min(base_width * 2**i, max_width) for i in range(depth)]
         self.down = nn.ModuleList()
@@ -49,9 +67,9 @@ class UNetGenerator(nn.Module):
             skip = widths[i - 1] if i > 0 else 0
             in_w = widths[i] if i == depth - 1 else widths[i] * 2
             if i == 0:
-                layers = [nn.ConvTranspose2d(in_w, out_channels, 4, 2, 1), nn.Tanh()]
+                layers = [upsampling(upsample, in_w, out_channels, True), nn.Tanh()]
             else:
-                layers = [nn.ConvTranspose2d(in_w, skip, 4, 2, 1, bias=norm != "batch"), _norm(norm, skip)]
+                layers = [upsampling(upsample, in_w, skip, norm != "batch"), _norm(norm, skip)]
                 if dropout > 0 and i >= depth - 3:  # pix2pix: dropout on the three innermost decoder levels
                     layers.append(nn.Dropout(dropout))
                 layers.append(nn.ReLU(inplace=True))
@@ -60,7 +78,7 @@ class UNetGenerator(nn.Module):
     @classmethod
     def from_config(cls, in_channels: int, cfg: GeneratorConfig) -> UNetGenerator:
         return cls(in_channels, 3, base_width=cfg.base_width, depth=cfg.depth, max_width=cfg.max_width,
-                   norm=cfg.norm, dropout=cfg.dropout)
+                   norm=cfg.norm, dropout=cfg.dropout, upsample=cfg.upsample)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         height, width = x.shape[-2:]
