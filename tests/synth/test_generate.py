@@ -34,6 +34,18 @@ def test_same_seed_same_bytes_different_seed_different(gan_run: Path, tmp_path: 
     assert len(_files(a)) == 10
 
 
+def test_noise_generator_is_still_deterministic_under_a_seed(tmp_path: Path) -> None:
+    """With noise channels the images still depend on (seed, map index) only, whatever the batch size."""
+    write_fake_pairs(tmp_path / "pairs")
+    cfg = tiny_config(steps=1).model_dump(mode="json")
+    cfg["generator"].update(noise_channels=1, upsample="resize")
+    run = train_gan(tmp_path / "pairs", tmp_path / "run", GanConfig.model_validate(cfg), progress=False).out_dir
+    a = generate(run, 5, tmp_path / "a", seed=3, batch_size=2, progress=False)
+    b = generate(run, 5, tmp_path / "b", seed=3, batch_size=4, progress=False)
+    c = generate(run, 5, tmp_path / "c", seed=4, batch_size=2, progress=False)
+    assert _files(a) == _files(b) and _files(a) != _files(c)
+
+
 def test_output_is_a_manifest_data_set(gan_run: Path, tmp_path: Path) -> None:
     out = generate(gan_run, 3, tmp_path / "syn", seed=0, progress=False)
     df = pd.read_csv(out / "manifest.csv")

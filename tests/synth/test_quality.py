@@ -92,3 +92,34 @@ def test_spot_region_refuses_masks_without_spots_and_mixed_sizes() -> None:
         spot_region([np.ones((32, 32), np.uint8), np.ones((16, 16), np.uint8)])
     with pytest.raises(OocytesegError, match="no masks"):
         spot_region([])
+
+
+def test_noise_channels_vary_the_image_and_seeded_noise_repeats_it() -> None:
+    """With a noise map beside the label map, two draws give two images of one map (texture material), the
+    same noise gives the same image, and a noise map of the wrong shape is refused; without noise channels
+    the generator is a function of the label map alone."""
+    torch.manual_seed(0)
+    mask = one_hot(torch.zeros(1, 32, 48, dtype=torch.long), 2)
+    noisy = UNetGenerator(2, base_width=4, depth=3, max_width=8, upsample="resize", noise_channels=1).eval()
+    assert noisy.down[0][0].in_channels == 3
+    with torch.no_grad():
+        a, b = noisy(mask), noisy(mask)
+        fixed = torch.randn(1, 1, 32, 48)
+        c, d = noisy(mask, fixed), noisy(mask, fixed.clone())
+    assert (a - b).abs().max() > 1e-3
+    assert torch.equal(c, d)
+    with pytest.raises(ValueError, match="expected"):
+        noisy(mask, torch.randn(1, 2, 32, 48))
+    plain = UNetGenerator(2, base_width=4, depth=3, max_width=8, upsample="resize").eval()
+    with torch.no_grad():
+        assert torch.equal(plain(mask), plain(mask))
+
+
+def test_map_noise_depends_on_the_map_index_not_the_batch() -> None:
+    from oocyteseg.synth.generate import map_noise
+
+    whole = map_noise(7, range(0, 4), 1, (16, 16))
+    parts = torch.cat([map_noise(7, range(0, 3), 1, (16, 16)), map_noise(7, range(3, 4), 1, (16, 16))])
+    assert whole.shape == (4, 1, 16, 16) and torch.equal(whole, parts)
+    assert not torch.equal(map_noise(8, range(0, 4), 1, (16, 16)), whole)
+    assert map_noise(7, range(0, 4), 0, (16, 16)) is None

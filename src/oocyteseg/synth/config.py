@@ -29,6 +29,8 @@ class GeneratorConfig(StrictModel):
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     # decoder upsampling: "transpose" (pix2pix; paints a period-2 checkerboard) or "resize" (nearest 2x + 3x3 conv)
     upsample: Literal["transpose", "resize"] = "transpose"
+    # maps of per-pixel N(0, 1) noise appended to the label map (texture material; 0 = pix2pix, none)
+    noise_channels: Annotated[int, Field(ge=0, le=16)] = 0
 
 
 class DiscriminatorConfig(StrictModel):

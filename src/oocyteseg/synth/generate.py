@@ -41,6 +41,18 @@ def sample_maps(kind: Kind, config: GanConfig, seed: int, start: int, count: int
             for i in range(start, start + count)]
 
 
+def map_noise(seed: int, indices: range, channels: int, size: tuple[int, int]) -> torch.Tensor | None:
+    """The generator's noise maps for maps `indices` of the run seeded with `seed`: map i's noise depends on
+    (seed, i) only, like its label map, so the images do not depend on the batch size. None without noise."""
+    if not channels:
+        return None
+    draws = []
+    for i in indices:
+        rng = torch.Generator().manual_seed(int(np.random.SeedSequence(seed, spawn_key=(i, 1)).generate_state(1)[0]))
+        draws.append(torch.randn((1, channels, *size), generator=rng))
+    return torch.cat(draws)
+
+
 def _read_within(within: str | os.PathLike | None) -> np.ndarray | None:
     return None if within is None else read_mask(within)
 
@@ -111,7 +123,8 @@ def generate(gan: str | os.PathLike, n: int, out: str | os.PathLike, *, seed: in
         for start in range(0, n, batch_size):
             maps = sample_maps(kind, cfg, seed, start, min(batch_size, n - start), allowed)
             masks = torch.from_numpy(np.stack([m.mask for m in maps]).astype(np.int64))
-            images = to_uint8(generator(one_hot(masks, label_set.num_classes)))
+            noise = map_noise(seed, range(start, start + len(maps)), generator.noise_channels, (height, width))
+            images = to_uint8(generator(one_hot(masks, label_set.num_classes), noise))
             for offset, (label_map, image) in enumerate(zip(maps, images, strict=True)):
                 name = f"synthetic_{start + offset:06d}"
                 write_image(stage / "images" / f"{name}.png", image)

@@ -44,16 +44,23 @@ class UNetGenerator(nn.Module):
 
     Any input size works: the input is padded to a multiple of 2^depth and the output cropped back.
     The output is RGB in [-1, 1] (tanh).
+
+    `noise_channels` > 0 appends that many maps of per-pixel N(0, 1) noise to the label map: the random
+    material from which a granular texture (the ooplasm's) can be painted, which a label map of a few
+    spots cannot supply (StyleGAN's per-pixel noise serves the same end). Without it, the generator can only
+    paint the texture's mean (a flat, blurred ooplasm) or a fixed pattern.
     """
 
     def __init__(self, in_channels: int, out_channels: int = 3, *, base_width: int = 16, depth: int = 6,
-                 max_width: int = 128, norm: str = "instance", dropout: float = 0.0, upsample: str = "transpose"):
+                 max_width: int = 128, norm: str = "instance", dropout: float = 0.0, upsample: str = "transpose",
+                 noise_channels: int = 0):
         super().__init__()
         upsampling(upsample, 1, 1, False)  # an unknown name fails here, listing the valid ones
         self.depth = depth
+        self.noise_channels = noise_channels
         widths = [min(base_width * 2**i, max_width) for i in range(depth)]
         self.down = nn.ModuleList()
-        prev = in_channels
+        prev = in_channels + noise_channels
         for i, w in enumerate(widths):
             layers: list[nn.Module] = [nn.Conv2d(prev, w, 4, 2, 1, bias=norm != "batch" or i == 0)]
             # no norm on the outermost and innermost levels (the innermost may be 1x1)
@@ -78,10 +85,19 @@ class UNetGenerator(nn.Module):
     @classmethod
     def from_config(cls, in_channels: int, cfg: GeneratorConfig) -> UNetGenerator:
         return cls(in_channels, 3, base_width=cfg.base_width, depth=cfg.depth, max_width=cfg.max_width,
-                   norm=cfg.norm, dropout=cfg.dropout, upsample=cfg.upsample)
+                   norm=cfg.norm, dropout=cfg.dropout, upsample=cfg.upsample, noise_channels=cfg.noise_channels)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+        """Label map (N, C, H, W) -> RGB. `noise` (N, noise_channels, H, W): the noise maps (default: drawn
+        from torch's global generator); ignored without noise channels."""
         height, width = x.shape[-2:]
+        if self.noise_channels:
+            if noise is None:
+                noise = torch.randn((x.shape[0], self.noise_channels, height, width), dtype=x.dtype, device=x.device)
+            elif noise.shape != (x.shape[0], self.noise_channels, height, width):
+                raise ValueError(f"noise is {tuple(noise.shape)}, expected "
+                                 f"{(x.shape[0], self.noise_channels, height, width)}")
+            x = torch.cat([x, noise.to(x)], dim=1)
         multiple = 2**self.depth
         pad_h, pad_w = (-height) % multiple, (-width) % multiple
         if pad_h or pad_w:
