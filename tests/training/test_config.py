@@ -55,7 +55,8 @@ def _write(path, text):
     return path
 
 
-@pytest.mark.parametrize("name", ["shimotsu-deeplab.yaml", "andreini-smanet.yaml", "fast-cpu.yaml", "quality-cpu.yaml"])
+@pytest.mark.parametrize("name", ["shimotsu-deeplab.yaml", "andreini-smanet.yaml", "fast-cpu.yaml", "quality-cpu.yaml",
+                                  "hr-crops-cpu.yaml"])
 def test_shipped_presets_validate(name):
     cfg = load_config(CONFIGS / name)
     raw = yaml.safe_load((CONFIGS / name).read_text())
@@ -66,3 +67,14 @@ def test_shimotsu_preset_matches_the_paper():
     cfg = load_config(CONFIGS / "shimotsu-deeplab.yaml")
     assert (cfg.optim.name, cfg.optim.lr, cfg.optim.batch_size, cfg.optim.max_steps) == ("adam", 1e-5, 4, 25_000)
     assert cfg.data.size == (480, 640) and cfg.model.name == "deeplabv3_resnet50"
+
+
+def test_hr_crops_preset_trains_on_native_crops_of_the_default_encoder():
+    """The candidate recipe of issue 14: the _hr model at the frames' native size, on crops that cost the
+    encoder less than a whole 240x320 frame of the fast preset, half of them centred on a foreground class."""
+    hr, fast = load_config(CONFIGS / "hr-crops-cpu.yaml"), load_config(CONFIGS / "fast-cpu.yaml")
+    assert hr.model.name == "unet_effnet_lite0_hr" and hr.data.size == (480, 640)
+    assert hr.data.crop == (320, 384) and hr.data.crop_focus == 0.5
+    crop_pixels_seen_by_encoder = hr.data.crop[0] * hr.data.crop[1] / 4  # the model halves its input
+    assert crop_pixels_seen_by_encoder < fast.data.size[0] * fast.data.size[1]
+    assert (hr.loss, hr.augment, hr.optim.lr) == (fast.loss, fast.augment, fast.optim.lr)

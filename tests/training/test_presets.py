@@ -16,7 +16,8 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 @pytest.mark.parametrize("name,val_case", [("shimotsu-deeplab", "case03"), ("andreini-smanet", "incl004"),
-                                           ("fast-cpu", "case03"), ("quality-cpu", "case03")])
+                                           ("fast-cpu", "case03"), ("quality-cpu", "case03"),
+                                           ("hr-crops-cpu", "case03")])
 def test_preset_trains_one_step(name, val_case, tiny_phantom, tmp_path):
     cfg = load_config(CONFIGS / f"{name}.yaml")
     tiny = f"{cfg.model.name}_tiny"
