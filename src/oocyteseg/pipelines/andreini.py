@@ -268,7 +268,7 @@ def experiment_report(s: AndreiniSettings, table: pd.DataFrame, splits: dict[str
         table_to_markdown(paper, digits=4, title="Andreini et al. Table 2 (real microscope images, SMANet)"),
         "Mean IoU is over both classes (background included), from the summed confusion matrix of the test images.",
         "", "`samples.png`: label map | generated image | nearest real training image (RMS distance of 64x64 "
-        f"thumbnails: {', '.join(f'{d:.1f}' for d in distances)}).", "",
+        f"thumbnails: {', '.join(f'{d:.3f}' for d in distances)}).", "",
         f"Spots of the label maps: {SPOT_TEXT[s.spots]}. Checkerboard (share of the spectral power at the period-2 "
         f"frequencies): synthetic {board['synthetic']:.2e}, real training images {board['real']:.2e}.", ""])
 
