@@ -39,8 +39,8 @@ bench: $(STAMP)
 OOCYTESEG    := $(VENV)/bin/oocyteseg
 SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu --models unet_effnet_lite0 --budget 0.018 \
                 --data-fraction 1 --video-fps 4 --threads 2 --resume
-ANDREINI_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini --model unet_small --budget 0.06 --gan-steps 1200 \
-                --batch-size 4 --set optim.name=adamw --set optim.lr=0.003 --set optim.scheduler=onecycle --threads 1 --resume
+ANDREINI_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini --model unet_small --budget 0.06 --spots anywhere \
+                --batch-size 4 --set optim.name=adamw --set optim.lr=0.003 --set optim.scheduler=onecycle --threads 2 --resume
 
 results: results-shimotsu results-andreini
 	$(PY) scripts/results_page.py --shimotsu runs/results/shimotsu --andreini runs/results/andreini --out docs/results.md

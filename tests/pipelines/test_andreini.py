@@ -17,7 +17,7 @@ from oocyteseg.pipelines.andreini import REGIMES, audit, split_cases
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
-TINY_GAN = {"generator": {"base_width": 4, "depth": 3, "max_width": 8},
+TINY_GAN = {"generator": {"base_width": 4, "depth": 3, "max_width": 8, "upsample": "resize", "noise_channels": 1},
             "discriminator": {"base_width": 4, "n_layers": 2, "max_width": 8},
             "train": {"batch_size": 2, "sample_every": 1, "checkpoint_every": 1}}
 
@@ -38,7 +38,7 @@ def experiment(tmp_path_factory):
     code = main(["experiment", "andreini", "--out", str(out), "--data", str(manifest), "--model", "unet_small_tiny",
                  "--budget", "0.0004", "--n-synthetic", "4", "--gan-steps", "2", "--batch-size", "2",
                  "--set", "data.size=[64, 64]", "--config-dir", str(configs), "--threads", "1",
-                 "--train", "3", "--test", "2"])
+                 "--train", "3", "--test", "2", "--spots", "hull"])
     assert code == 0
     return out, manifest
 

@@ -100,8 +100,8 @@ def andreini(
     n_test: int = typer.Option(8, "--test", min=1, help="test images: the last N cases"),
     n_synthetic: int | None = typer.Option(None, "--n-synthetic", min=1, help="synthetic images to generate"),
     gan_steps: int | None = typer.Option(None, "--gan-steps", min=1, help="GAN steps (default from the budget)"),
-    spots: str = typer.Option("hull", "--spots", help="where the label maps' spots go: hull (inside the convex "
-                              "hull of the real training spots) or anywhere (the paper's sampler)"),
+    spots: str = typer.Option("anywhere", "--spots", help="where the label maps' spots go: anywhere (the paper's "
+                              "sampler) or hull (inside the convex hull of the real training spots)"),
     batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="default: the preset's"),
     threads: int | None = typer.Option(None, "--threads", min=1, help="torch CPU threads"),
     config_dir: Path = typer.Option(Path("configs"), "--config-dir", help="folder of the presets"),

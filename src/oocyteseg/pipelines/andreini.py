@@ -64,7 +64,7 @@ class AndreiniSettings:
     cpu_threads: int | None = None
     overrides: dict[str, object] = field(default_factory=dict)  # dotted keys for the segmentation config
     gan_overrides: dict[str, dict] = field(default_factory=dict)  # sections merged into the GAN config
-    spots: str = "hull"  # where label-map spots go: SPOT_PLACEMENTS ("hull": where the real training spots lie)
+    spots: str = "anywhere"  # where label-map spots go: SPOT_PLACEMENTS ("hull": where the real training spots lie)
 
     def __post_init__(self) -> None:
         if self.spots not in SPOT_PLACEMENTS:
