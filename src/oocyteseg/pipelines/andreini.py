@@ -45,7 +45,9 @@ PAPER_TABLE2 = {"Real": (0.9985, 0.6415), "Synthetic": (0.9974, 0.6937), "Real +
 PRESET_STEPS = 5_000  # max_steps of configs/andreini-smanet.yaml: --budget 1 trains each regime this long
 GAN_STEPS = 2_000  # train.steps of configs/gan-inclusions.yaml
 REGIMES = ("Real", "Synthetic", "Real + Synthetic")
-SPOT_PLACEMENTS = ("anywhere", "hull")  # the paper's uniform placement; inside the training spots' hull
+SPOT_TEXT = {"anywhere": "anywhere in the map (the paper's sampler)",
+             "hull": "inside the convex hull of the real training masks' inclusions + 4 px (gan/spot_region.png)"}
+SPOT_PLACEMENTS = tuple(SPOT_TEXT)  # where label-map spots may go (`--spots`)
 
 
 @dataclass
@@ -126,10 +128,10 @@ def train_once(config: TrainConfig, run_dir: Path, resume: bool, progress: bool)
     return result.last_model_path
 
 
-def training_masks(manifest: Path, train_cases: list[str]) -> list[np.ndarray]:
-    """The inclusion masks of the training cases (never a test case's)."""
+def training_rows(manifest: Path, train_cases: list[str]) -> pd.DataFrame:
+    """The manifest's inclusion rows of the training cases (never a test case's)."""
     rows = load_manifest(manifest, INCLUSIONS.name)
-    return [read_mask(p) for p in rows[rows["case"].astype(str).isin(train_cases)]["mask_path"]]
+    return rows[rows["case"].astype(str).isin(train_cases)]
 
 
 def write_spot_region(s: AndreiniSettings, manifest: Path, splits: dict[str, list[str]], gan_dir: Path) -> Path | None:
@@ -138,7 +140,8 @@ def write_spot_region(s: AndreiniSettings, manifest: Path, splits: dict[str, lis
     if s.spots == "anywhere":
         return None
     path = gan_dir / "spot_region.png"
-    write_mask(path, spot_region(training_masks(manifest, splits["train"])), overwrite=True)
+    masks = [read_mask(p) for p in training_rows(manifest, splits["train"])["mask_path"]]
+    write_mask(path, spot_region(masks), overwrite=True)
     return path
 
 
@@ -186,8 +189,7 @@ def finished_confusions(out: str | os.PathLike) -> dict[str, np.ndarray]:
 
 def checkerboard(synthetic: Path, manifest: Path, train_cases: list[str]) -> dict[str, float]:
     """Period-2 spectral share (`synth.quality.checkerboard_energy`) of the synthetic and the real training images."""
-    rows = load_manifest(manifest, INCLUSIONS.name)
-    real = [read_image(p) for p in rows[rows["case"].astype(str).isin(train_cases)]["image_path"]]
+    real = [read_image(p) for p in training_rows(manifest, train_cases)["image_path"]]
     fakes = [read_image(synthetic.parent / i) for i in pd.read_csv(synthetic)["image"]]
     return {"synthetic": checkerboard_energy(fakes), "real": checkerboard_energy(real)}
 
@@ -195,8 +197,7 @@ def checkerboard(synthetic: Path, manifest: Path, train_cases: list[str]) -> dic
 def sample_grid(out: Path, synthetic: Path, manifest: Path, train_cases: list[str], n: int = 6) -> list[float]:
     """samples.png: rows of (label map | generated | nearest real training image); returns the distances."""
     syn = pd.read_csv(synthetic).head(n)
-    rows = load_manifest(manifest, INCLUSIONS.name)
-    real = [read_image(p) for p in rows[rows["case"].astype(str).isin(train_cases)]["image_path"]]
+    real = [read_image(p) for p in training_rows(manifest, train_cases)["image_path"]]
     maps = [read_mask(synthetic.parent / m) for m in syn["mask"]]
     fakes = [read_image(synthetic.parent / i) for i in syn["image"]]
     return write_nearest_grid(out / "samples.png", maps, fakes, real, INCLUSIONS, overwrite=True)
@@ -249,10 +250,6 @@ def run_andreini(out: str | os.PathLike, settings: AndreiniSettings | None = Non
                                          "checkerboard": board,
                                          "table": table.to_dict(orient="records")}, overwrite=True)
     return AndreiniResult(out, table, report, splits, seconds)
-
-
-SPOT_TEXT = {"anywhere": "anywhere in the map (the paper's sampler)",
-             "hull": "inside the convex hull of the real training masks' inclusions + 4 px (gan/spot_region.png)"}
 
 
 def experiment_report(s: AndreiniSettings, table: pd.DataFrame, splits: dict[str, list[str]],
