@@ -4,11 +4,14 @@ ONNX Runtime, for each variant THREADSxWORKERS[xBATCH] (intra-op threads per wor
 frames per batch), optionally also with another source tree (`--baseline-src`, e.g. a `git worktree` of an
 older commit) run as THREADSxWORKERSxBATCH@base.
 
+Several models may be given (checkpoints, or ONNX files such as an INT8 export of `benchmarks/int8.py`, used
+as they are); every variant runs with each model, alternating.
+
 Each analysis runs in its own child process (nothing carried over between variants); the rounds alternate
 the variants so that a slower minute of a shared machine falls on all of them. Prints a Markdown table
 (median and every round) and the child's model info.
 
-Run: PYTHONPATH=src python benchmarks/analyze_workers.py CHECKPOINT [--variants 2x1 1x2 ...] [--rounds 5]
+Run: PYTHONPATH=src python benchmarks/analyze_workers.py MODEL [MODEL ...] [--variants 2x1 1x2 ...] [--rounds 5]
      [--seconds 10] [--baseline-src /tmp/old/src] [--work runs/bench-workers]
 """
 
@@ -64,7 +67,7 @@ def run_child(src: str, video: Path, model: Path, out: Path, threads: int, worke
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("checkpoint")
+    ap.add_argument("models", nargs="+", help="checkpoint(s) (exported to ONNX here) or ONNX file(s) used as given")
     ap.add_argument("--variants", nargs="+", default=["2x1", "1x1", "1x2"])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=10.0, help="video length (24 fps)")
@@ -80,24 +83,29 @@ def main() -> None:
     host = machine()
     print(f"# analyze workers A/B, {started}; {host}", flush=True)
     video = write_video(work / "speed.mp4", render_frames(48), int(args.seconds * 24))
-    model = export_checkpoint_onnx(args.checkpoint, work / "model.onnx", overwrite=True)
+    models = [Path(m) if m.endswith(".onnx") else export_checkpoint_onnx(m, work / f"model{i}.onnx", overwrite=True)
+              for i, m in enumerate(args.models)]
+    label = {i: Path(m).name if len(args.models) == 1 else f"{i}:{Path(m).name}" for i, m in enumerate(args.models)}
     here = str(Path(__file__).resolve().parents[1] / "src")
-    fps: dict[str, list[float]] = {v[0]: [] for v in variants}
+    keys = [(i, v) for v in variants for i in range(len(models))]
+    fps: dict[tuple, list[float]] = {(i, v[0]): [] for i, v in keys}
     for r in range(args.rounds):
-        for name, threads, workers, batch, base in variants:
-            res = run_child(args.baseline_src if base else here, video, model, work / f"out-{name.replace('@', '-')}",
-                            threads, workers, batch)
-            fps[name].append(res["frames"] / res["seconds"])
-            print(f"round {r + 1}: {name} {fps[name][-1]:.1f} frames/s ({res['frames']} frames)", file=sys.stderr,
-                  flush=True)
+        for i, (name, threads, workers, batch, base) in keys:
+            res = run_child(args.baseline_src if base else here, video, models[i],
+                            work / f"out-{i}-{name.replace('@', '-')}", threads, workers, batch)
+            fps[i, name].append(res["frames"] / res["seconds"])
+            print(f"round {r + 1}: {label[i]} {name} {fps[i, name][-1]:.1f} frames/s ({res['frames']} frames)",
+                  file=sys.stderr, flush=True)
     cmd = "PYTHONPATH=src python benchmarks/analyze_workers.py " + " ".join(sys.argv[1:])
     print(f"\n`{cmd}`; {args.rounds} rounds, alternating; {host}\n")
-    print("| variant (threads x workers x batch) | source | median frames/s | rounds |")
-    print("|---|---|---:|---|")
-    for name, threads, workers, batch, base in variants:
-        rounds = " / ".join(f"{v:.1f}" for v in fps[name])
-        print(f"| {threads} x {workers} x {batch} | {'baseline' if base else 'this tree'} | "
-              f"{statistics.median(fps[name]):.1f} | {rounds} |")
+    for i, m in enumerate(args.models):
+        print(f"model {label[i]}: {m}")
+    print("\n| model | variant (threads x workers x batch) | source | median frames/s | rounds |")
+    print("|---|---|---|---:|---|")
+    for i, (name, threads, workers, batch, base) in keys:
+        rounds = " / ".join(f"{v:.1f}" for v in fps[i, name])
+        print(f"| {label[i]} | {threads} x {workers} x {batch} | {'baseline' if base else 'this tree'} | "
+              f"{statistics.median(fps[i, name]):.1f} | {rounds} |")
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 
