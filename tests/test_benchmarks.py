@@ -46,3 +46,16 @@ def test_accuracy_benchmark_table_resume_and_settings_guard(tmp_path: Path) -> N
     # Results made with other settings are never mixed into the table.
     other = _run(*[a if a != "2" or i != common.index("--steps") + 1 else "3" for i, a in enumerate(common)])
     assert other.returncode != 0 and "pass another --work" in other.stderr
+
+
+def test_flip_tta_mirrors_the_logits_back() -> None:
+    """benchmarks/flip_tta.py averages the frame's logits with its mirror image's, mirrored back onto the frame."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import numpy as np
+    from flip_tta import flip_runner
+
+    batch = np.random.default_rng(0).random((2, 3, 4, 6)).astype(np.float32)
+    assert np.allclose(flip_runner(lambda b: b)(batch), batch)  # an equivariant model is unchanged
+    cols = np.arange(6, dtype=np.float32)
+    out = flip_runner(lambda b: b + cols)(batch)  # a model that adds its input column to each logit
+    assert np.allclose(out, batch + 2.5)  # (c + (5 - c)) / 2 with the mirror put back; without it: c + c
