@@ -13,7 +13,6 @@ Run: PYTHONPATH=src python benchmarks/flip_tta.py --study runs/results/shimotsu-
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -22,12 +21,14 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from oocyteseg.data.manifest import load_manifest  # noqa: E402
 from oocyteseg.data.preprocess import InputSpec, predict_labels, torch_runner  # noqa: E402
 from oocyteseg.evaluation.metrics import confusion_matrix, summarize  # noqa: E402
 from oocyteseg.io.images import read_image, read_mask  # noqa: E402
 from oocyteseg.models import load_checkpoint  # noqa: E402
+from fold_models import study_models  # noqa: E402
 
 CLASSES = ["background", "oocyte", "sERC", "needle"]
 
@@ -49,13 +50,14 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     study = Path(args.study)
     rows = load_manifest(study / "dataset" / "manifest.csv", "icsi")
-    splits = json.loads((study / args.model / "cv" / "splits.json").read_text())
-    folds = splits["folds"] if isinstance(splits, dict) and "folds" in splits else splits
+    models = study_models(study / args.model / "cv")  # held-out case -> the fold model the study tested it with
+    unknown = sorted(set(args.cases) - set(models))
+    if unknown:
+        raise SystemExit(f"{study / args.model / 'cv'}: no fold holds out {', '.join(unknown)}; "
+                         f"choose among {', '.join(sorted(models))}")
     print("| case | prediction | oocyte | sERC | needle | mean IoU |\n|:---|:---|---:|---:|---:|---:|")
     for case in args.cases:
-        k = next(i for i, f in enumerate(folds) if case in (f.get("test") or f.get("test_cases") or []))
-        model, _, extra = load_checkpoint(study / args.model / "cv" / f"fold-{k:02d}" / "model-last.pt",
-                                          map_location="cpu")
+        model, _, extra = load_checkpoint(models[case], map_location="cpu")
         model.eval()
         spec = InputSpec.from_extra(extra)
         test = rows[rows["case"] == case]
@@ -64,7 +66,7 @@ def main() -> None:
         hw = images[0].shape[:2]
         probe = spec.batch(images[:1])
         if tuple(probe.shape[2:]) != tuple(hw):
-            raise SystemExit(f"fold-{k:02d}: the model input {tuple(probe.shape[2:])} is not the frame {hw}: a "
+            raise SystemExit(f"{models[case]}: the model input {tuple(probe.shape[2:])} is not the frame {hw}: a "
                              "mirrored, padded or resized input would not mirror back onto the frame")
         run = torch_runner(model)
         for name, r in (("plain", run), ("flip TTA", flip_runner(run))):
