@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import lightning as L
 import torch
 from torch import nn
 
@@ -69,3 +70,37 @@ def test_training_exports_recalibrated_statistics_and_is_unchanged_otherwise(tin
     for k in state_on:
         if "running" not in k and "num_batches" not in k:
             assert torch.equal(state_off[k], state_on[k]), k
+
+
+class _RecordWeights(L.Callback):
+    """The raw (non-averaged) parameters after every optimiser step."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict[str, torch.Tensor]] = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.steps.append({k.removeprefix("model."): v.detach().clone() for k, v in pl_module.named_parameters()})
+
+
+def test_ema_exports_the_moving_average_of_the_weights(tiny_phantom, tmp_path) -> None:
+    raw = tiny_config_dict(tiny_phantom, seed=5)
+    decay, start = 0.6, 1
+    cfg = config_from_dict({**raw, "optim": {**raw["optim"], "max_steps": 4, "ema_decay": decay,
+                                             "ema_start_step": start},
+                            "trainer": {**raw["trainer"], "precise_bn_batches": 0}})
+    record = _RecordWeights()
+    result = train(cfg, tmp_path / "ema", progress=False, callbacks=[record])
+    assert len(record.steps) == 4
+    averages = [dict(record.steps[start])]  # the first averaged step is copied, later ones mixed in with `decay`
+    for weights in record.steps[start + 1:]:
+        averages.append({k: decay * averages[-1][k] + (1 - decay) * w for k, w in weights.items()})
+
+    def matches(exported: dict[str, torch.Tensor], average: dict[str, torch.Tensor]) -> bool:
+        return set(exported) == set(average) and all(torch.allclose(exported[k], v, atol=1e-6)
+                                                     for k, v in average.items())
+
+    last = dict(load_checkpoint(result.last_model_path)[0].named_parameters())
+    assert matches(last, averages[-1])
+    assert not matches(last, record.steps[-1])  # not the raw weights
+    best = dict(load_checkpoint(result.model_path)[0].named_parameters())
+    assert any(matches(best, a) for a in averages)  # the average validated best (validation every step)

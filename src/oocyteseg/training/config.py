@@ -89,6 +89,10 @@ class OptimConfig(_Strict):
     scheduler: Literal["none", "cosine", "onecycle", "poly"] = "none"
     warmup_steps: int = Field(0, ge=0)  # linear warm-up for cosine / poly
     grad_clip: float | None = None
+    # > 0: keep an exponential moving average of the weights (Lightning's EMAWeightAveraging, decay per step,
+    # buffers included); validation, the "best" checkpoint and the exported models use the averaged weights
+    ema_decay: float = Field(0.0, ge=0, lt=1)
+    ema_start_step: int = Field(0, ge=0)  # the first step averaged (earlier weights are not averaged in)
 
 
 class LossConfig(_Strict):

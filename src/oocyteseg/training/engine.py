@@ -26,7 +26,7 @@ from pathlib import Path
 import lightning as L
 import torch
 import yaml
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, EMAWeightAveraging, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from lightning.pytorch.utilities import rank_zero_only
 
@@ -156,6 +156,9 @@ def _make_trainer(config: TrainConfig, out_dir: Path, progress: bool, has_val: b
                                    enable_version_counter=False))
     if has_val and t.early_stopping_patience:
         cbs.append(EarlyStopping(monitor="val/mIoU", mode="max", patience=t.early_stopping_patience))
+    if config.optim.ema_decay > 0:  # before precise BN: validation swaps the average in, then recalibrates it
+        cbs.append(EMAWeightAveraging(decay=config.optim.ema_decay,
+                                      update_starting_at_step=config.optim.ema_start_step or None))
     if has_val and t.precise_bn_batches:
         cbs.append(PreciseBatchNorm(t.precise_bn_batches, config.seed))
     if progress:
