@@ -58,6 +58,9 @@ def shimotsu(
     tip_steps: int = typer.Option(0, "--tip-steps", min=0,
                                   help="also train a native-resolution tip model per fold for this many steps and "
                                   "report each model again with its tips refined (MODEL+tip; 0: off)"),
+    tta: str = typer.Option("none", "--tta", help="also report each model with test-time augmentation (flip: "
+                            "each still and its mirror image, logits averaged) as MODEL+flip, its fold models "
+                            "reused (none: off)"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted study"),
     overwrite: bool = typer.Option(False, "--overwrite", help="start again from scratch"),
 ) -> None:
@@ -66,9 +69,11 @@ def shimotsu(
 
     Example: oocyteseg experiment shimotsu --out runs/shimotsu --models lraspp_mobilenet_v3 --budget 0.004
     """
+    from oocyteseg.cli.options import tta_option
     from oocyteseg.cli.progress import progress_callback
     from oocyteseg.pipelines.shimotsu import ShimotsuSettings, default_models, run_shimotsu
 
+    tta = tta_option(tta)
     overrides = {**_size(size), **({"optim.batch_size": batch_size} if batch_size else {}), **_sets(sets)}
     if models is None:
         from oocyteseg.devices import resolve_device
@@ -79,7 +84,8 @@ def shimotsu(
     else:
         names = _names(models)
     s = ShimotsuSettings(models=names, budget=budget, cases=cases, data_fraction=data_fraction, seed=seed, video_fps=video_fps,
-                         config_dir=config_dir, cpu_threads=threads, overrides=overrides, tip_steps=tip_steps)
+                         config_dir=config_dir, cpu_threads=threads, overrides=overrides, tip_steps=tip_steps,
+                         tta=tta)
     with progress_callback() as progress:
         result = run_shimotsu(out, s, videos=videos, annotations=annotations, resume=resume, overwrite=overwrite,
                               progress=progress)

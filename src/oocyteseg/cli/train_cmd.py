@@ -92,6 +92,8 @@ def evaluate_command(
     name: str = typer.Option("Real", help="Regime name of CHECKPOINT in the regime table (with --compare)."),
     compare: list[str] = typer.Option(None, "--compare", help="Another regime NAME=MODEL.pt for the Andreini-style "
                                       "table regimes.csv/.md (repeatable)."),
+    tta: str = typer.Option("none", "--tta", help="Test-time augmentation: none, or flip (each image and its mirror "
+                            "image, logits averaged), as `analyze --tta`."),
 ) -> None:
     """Evaluate a model: confusion matrices per case and overall -> accuracy, IoU, Dice tables.
 
@@ -100,14 +102,16 @@ def evaluate_command(
     Regimes: oocyteseg evaluate runs/real/model.pt DATA --compare Synthetic=runs/syn/model.pt
     --compare "Real + Synthetic"=runs/ft/model.pt --cases incl019 ...
     """
+    from oocyteseg.cli.options import tta_option
     from oocyteseg.evaluation.evaluate import evaluate_checkpoint, write_evaluation
     from oocyteseg.io.atomic import check_writable
 
+    tta = tta_option(tta)
     out = out or checkpoint.parent / f"eval-{data.stem if data.is_file() else data.name}"
     check_writable(out / "overall.json", overwrite)
     with progress_callback() as update:
         result, _ = evaluate_checkpoint(checkpoint, data, cases=cases or None, batch_size=batch_size, device=device,
-                                        progress=update)
+                                        progress=update, tta=tta)
     paths = write_evaluation(result, out, overwrite=overwrite, title=f"{checkpoint} on {data}")
     m = result.overall_metrics()
     console = Console()
@@ -122,7 +126,7 @@ def evaluate_command(
             if not sep:
                 raise OocytesegError(f"--compare {item!r} is not NAME=MODEL.pt", fix="e.g. --compare Synthetic=runs/syn/model.pt")
             regimes[key] = Path(path)
-        table = compare_regimes(regimes, data, cases=cases or None, batch_size=batch_size, device=device)
+        table = compare_regimes(regimes, data, cases=cases or None, batch_size=batch_size, device=device, tta=tta)
         csv, md = write_regime_table(table, out, overwrite=overwrite)
         console.print(md.read_text())
         paths.update({"regimes_csv": csv, "regimes_md": md})

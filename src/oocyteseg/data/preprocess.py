@@ -20,6 +20,11 @@ gives the same label map whichever command predicts it.
   the TF-ported EfficientNet-Lite0) and are recorded in checkpoints and ONNX files.
 - Labels: the logits are cropped to the letterboxed image's region, then each class plane is resized bilinearly to the image size (half-pixel centres,
   as torch's `align_corners=False`) and the arg-max is a running maximum (first maximum wins).
+- Test-time augmentation (`InputSpec.tta`, off by default): "flip" also predicts each image's left-right
+  mirror image through the same path, mirrors its logits back (after cropping both to the image's region,
+  so an odd letterbox padding cannot shift them) and averages the two before the labels; twice the model
+  time. A prediction-time choice (`evaluate --tta`, `analyze --tta`, the study's `--tta`), not recorded in
+  checkpoints.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import torch
 IMAGE_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGE_STD = np.array([0.229, 0.224, 0.225], np.float32)
 RESIZE_POLICIES = ("letterbox", "stretch")
+TTA_MODES = ("none", "flip")
 
 
 def resize_image(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
@@ -64,6 +70,7 @@ class InputSpec:
         resize: "letterbox" or "stretch" (see the module docstring).
         train_sizes: (height, width) of the frames the model was trained on, when recorded
             (for `size_warning`; does not change the input).
+        tta: test-time augmentation, one of `TTA_MODES` (see the module docstring).
     """
 
     size: tuple[int, int] | None = None
@@ -71,6 +78,7 @@ class InputSpec:
     std: tuple[float, float, float] = tuple(IMAGE_STD.tolist())  # type: ignore[assignment]
     resize_policy: str = "letterbox"
     train_sizes: tuple[tuple[int, int], ...] = ()
+    tta: str = "none"
     _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +87,7 @@ class InputSpec:
         object.__setattr__(self, "std", tuple(float(v) for v in self.std))
         object.__setattr__(self, "train_sizes", tuple((int(h), int(w)) for h, w in self.train_sizes))
         check_resize_policy(self.resize_policy)
+        check_tta(self.tta)
 
     @classmethod
     def from_extra(cls, extra: dict | None, size: Sequence[int] | None = None) -> InputSpec:
@@ -167,6 +176,12 @@ class InputSpec:
 
         return v2.functional.normalize(image01, list(self.mean), list(self.std))
 
+    def with_tta(self, tta: str | None) -> InputSpec:
+        """This spec with test-time augmentation `tta` (None: unchanged)."""
+        if tta is None or tta == self.tta:
+            return self
+        return InputSpec(self.size, self.mean, self.std, self.resize_policy, self.train_sizes, check_tta(tta))
+
     def as_extra(self) -> dict:
         """What a checkpoint / ONNX file records of this spec."""
         return {"size": list(self.size) if self.size else None, "mean": list(self.mean), "std": list(self.std),
@@ -177,6 +192,13 @@ def check_resize_policy(name: str) -> str:
     """`name` if it is a resize policy, else ValueError listing the valid ones."""
     if name not in RESIZE_POLICIES:
         raise ValueError(f"unknown resize policy {name!r}; valid: {', '.join(RESIZE_POLICIES)}")
+    return name
+
+
+def check_tta(name: str) -> str:
+    """`name` if it is a test-time augmentation mode, else ValueError listing the valid ones."""
+    if name not in TTA_MODES:
+        raise ValueError(f"unknown test-time augmentation {name!r}; valid: {', '.join(TTA_MODES)}")
     return name
 
 
@@ -217,14 +239,17 @@ def image_to_uint8_tensor01(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float().div_(255.0)
 
 
-def logits_to_labels(logits: np.ndarray, height: int, width: int, spec: InputSpec | None = None) -> np.ndarray:
+def logits_to_labels(logits: np.ndarray, height: int, width: int, spec: InputSpec | None = None,
+                     mirrored: np.ndarray | None = None) -> np.ndarray:
     """Arg-max (uint8 height x width) of one image's logits (C, h, w), resized bilinearly to the image size.
 
     With a letterbox `spec` the logits are first cropped to the image's region (`InputSpec.fit`, scaled
-    to the logits' size when the model's output is smaller than its input)."""
-    logits = np.asarray(logits, np.float32)
-    if spec is not None:
-        logits = logits[(slice(None), *spec.valid_region((height, width), logits.shape[1:]))]
+    to the logits' size when the model's output is smaller than its input). `mirrored`: the logits of the
+    image's left-right mirror image (flip test-time augmentation), cropped the same way, mirrored back and
+    averaged in."""
+    logits = valid_logits(logits, height, width, spec)
+    if mirrored is not None:
+        logits = (logits + valid_logits(mirrored, height, width, spec)[..., ::-1]) * np.float32(0.5)
     if logits.shape[1:] == (height, width):
         return logits.argmax(0).astype(np.uint8)
     best = cv2.resize(np.ascontiguousarray(logits[0]), (width, height), interpolation=cv2.INTER_LINEAR)
@@ -238,6 +263,19 @@ def logits_to_labels(logits: np.ndarray, height: int, width: int, spec: InputSpe
     return index
 
 
+def valid_logits(logits: np.ndarray, height: int, width: int, spec: InputSpec | None) -> np.ndarray:
+    """One image's float32 logits (C, h, w) cropped to the region its image fills (letterbox), else whole."""
+    logits = np.asarray(logits, np.float32)
+    if spec is None:
+        return logits
+    return logits[(slice(None), *spec.valid_region((height, width), logits.shape[1:]))]
+
+
+def mirror_images(images: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The left-right mirror image of each image (flip test-time augmentation's second input)."""
+    return [np.ascontiguousarray(im[:, ::-1]) for im in images]
+
+
 def predict_labels(run: Callable[[np.ndarray], np.ndarray], images: Sequence[np.ndarray], spec: InputSpec,
                    batch_size: int = 8) -> list[np.ndarray]:
     """Index masks (uint8, each at its image's own size) of RGB uint8 images.
@@ -246,7 +284,7 @@ def predict_labels(run: Callable[[np.ndarray], np.ndarray], images: Sequence[np.
         run: maps a float32 batch (N, 3, h, w) to logits (N, C, h', w') as a numpy array (a torch model
             or an ONNX Runtime session wrapped by the caller).
         images: any sizes; consecutive images of one size are batched together.
-        spec: the model's input spec.
+        spec: the model's input spec (with `spec.tta == "flip"` each chunk runs twice, the second time mirrored).
     """
     masks: list[np.ndarray] = []
     i = 0
@@ -257,7 +295,8 @@ def predict_labels(run: Callable[[np.ndarray], np.ndarray], images: Sequence[np.
             j += 1
         chunk = images[i:j]
         logits = run(spec.batch(chunk))
-        masks += [logits_to_labels(lg, *im.shape[:2], spec) for lg, im in zip(logits, chunk)]
+        mirrored = run(spec.batch(mirror_images(chunk))) if spec.tta == "flip" else [None] * len(chunk)
+        masks += [logits_to_labels(lg, *im.shape[:2], spec, mg) for lg, mg, im in zip(logits, mirrored, chunk)]
         i = j
     return masks
 

@@ -120,10 +120,11 @@ def evaluate_model(model: nn.Module, rows: pd.DataFrame, spec: InputSpec | Seque
 def evaluate_checkpoint(checkpoint: str | os.PathLike, manifest: str | os.PathLike | None = None, *,
                         rows: pd.DataFrame | None = None, cases: Sequence[str] | None = None, batch_size: int = 4,
                         device: str = "auto", size: Sequence[int] | None = None, keep_predictions: bool = False,
-                        progress: Progress | None = None) -> tuple[EvalResult, dict]:
+                        progress: Progress | None = None, tta: str | None = None) -> tuple[EvalResult, dict]:
     """Load a portable model (`model.pt`) and evaluate it on a manifest's annotated rows (or on `rows`).
 
-    The label set and input size come from the checkpoint (what it was trained with) unless `size` is given.
+    The label set and input size come from the checkpoint (what it was trained with) unless `size` is given;
+    `tta`: test-time augmentation (`data.preprocess.TTA_MODES`, default none), as `analyze --tta` runs it.
     Returns the result and the checkpoint's `extra` dict.
     """
     from oocyteseg.models import load_checkpoint
@@ -146,7 +147,7 @@ def evaluate_checkpoint(checkpoint: str | os.PathLike, manifest: str | os.PathLi
             raise OocytesegError(f"case(s) {missing} not in the data (cases: {sorted(set(rows['case']))})",
                                  manifest, "check --cases")
         rows = rows[rows["case"].isin(list(cases))]
-    result = evaluate_model(model, rows, InputSpec.from_extra(extra, size), device, batch_size,
+    result = evaluate_model(model, rows, InputSpec.from_extra(extra, size).with_tta(tta), device, batch_size,
                             num_classes=labelset.num_classes, class_names=labelset.classes,
                             keep_predictions=keep_predictions, progress=progress)
     return result, extra

@@ -18,11 +18,13 @@ from oocyteseg.io.atomic import check_writable, write_table, write_text
 
 
 def compare_regimes(checkpoints: Mapping[str, str | os.PathLike], manifest: str | os.PathLike, *,
-                    cases: Sequence[str] | None = None, batch_size: int = 4, device: str = "cpu") -> pd.DataFrame:
-    """Evaluate each named model on the same manifest rows; one table row per regime (in the given order)."""
+                    cases: Sequence[str] | None = None, batch_size: int = 4, device: str = "cpu",
+                    tta: str | None = None) -> pd.DataFrame:
+    """Evaluate each named model on the same manifest rows (with test-time augmentation `tta`, the same for
+    every model); one table row per regime (in the given order)."""
     cms = {}
     for name, ckpt in checkpoints.items():
-        result, _ = evaluate_checkpoint(ckpt, manifest, cases=cases, batch_size=batch_size, device=device)
+        result, _ = evaluate_checkpoint(ckpt, manifest, cases=cases, batch_size=batch_size, device=device, tta=tta)
         cms[name] = result.overall_cm
     return regime_table(cms)
 

@@ -21,7 +21,7 @@ BACKENDS = ("torch", "onnx")
 
 def load_predictor(model: str | os.PathLike, backend: str | None = None, size: tuple[int, int] | None = None,
                    threads: int | None = None, onnx_dir: str | os.PathLike | None = None,
-                   device: str | None = None) -> tuple[Any, dict[str, Any]]:
+                   device: str | None = None, tta: str | None = None) -> tuple[Any, dict[str, Any]]:
     """Load a predictor and describe it; returns (predictor, model_info).
 
     Args:
@@ -31,6 +31,7 @@ def load_predictor(model: str | os.PathLike, backend: str | None = None, size: t
         size: (height, width) to run the model at (default: its training size). ONNX files are fixed
             at their export size.
         threads: torch intra-op threads or ONNX Runtime intra-op threads (None: library default).
+        tta: test-time augmentation, one of `data.preprocess.TTA_MODES` (None: none); doubles the model time.
     """
     path = Path(model)
     is_onnx = path.suffix.lower() == ".onnx"
@@ -49,16 +50,17 @@ def load_predictor(model: str | os.PathLike, backend: str | None = None, size: t
         elif size is not None:
             raise OocytesegError("an ONNX model runs at the size it was exported at", path,
                                  "drop --size, or export again with `oocyteseg export --size H W`")
-        predictor = OnnxPredictor(path, threads=threads, device=device)
+        predictor = OnnxPredictor(path, threads=threads, device=device, tta=tta)
         config = json.loads(predictor.metadata.get(META_PREFIX + "model_config", "{}"))
     else:
         if threads:
             torch.set_num_threads(int(threads))
         net, config, extra = load_checkpoint(path)
-        predictor = TorchPredictor(net, InputSpec.from_extra(extra, size), device, labels_from_extra(extra))
+        predictor = TorchPredictor(net, InputSpec.from_extra(extra, size).with_tta(tta), device,
+                                   labels_from_extra(extra))
     info = {"path": str(path), "name": config.get("name", "?"), "backend": backend,
             "size": list(predictor.size) if predictor.size else None, "labelset": predictor.labels.name,
             "label_set": predictor.labels.to_dict(),
-            "threads": threads, "device": str(getattr(predictor, "device", None) or
+            "threads": threads, "tta": predictor.spec.tta, "device": str(getattr(predictor, "device", None) or
                                               predictor.session.get_providers()[0])}
     return predictor, info

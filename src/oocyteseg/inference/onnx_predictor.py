@@ -66,11 +66,13 @@ class OnnxPredictor:
             (N, 3, H, W) and output (N, C, H, W); then the label set is guessed from C).
         threads: ONNX Runtime intra-op threads (None: ONNX Runtime's default, all cores).
         device: "auto" uses the CUDA provider when onnxruntime-gpu and a GPU are present, else the CPU.
+        tta: test-time augmentation (`data.preprocess.TTA_MODES`; default none).
     """
 
     backend = "onnx"
 
-    def __init__(self, path: str | os.PathLike, threads: int | None = None, device: str | None = "auto"):
+    def __init__(self, path: str | os.PathLike, threads: int | None = None, device: str | None = "auto",
+                 tta: str | None = None):
         import onnxruntime as ort
 
         self.path = Path(path)
@@ -97,7 +99,8 @@ class OnnxPredictor:
         mean = json.loads(self.metadata.get(META_PREFIX + "mean", "null")) or IMAGE_MEAN.tolist()
         std = json.loads(self.metadata.get(META_PREFIX + "std", "null")) or IMAGE_STD.tolist()
         self.spec = InputSpec(self.size, tuple(mean), tuple(std), self.metadata.get(META_PREFIX + "resize") or "stretch",
-                              tuple(json.loads(self.metadata.get(META_PREFIX + "train_sizes", "[]"))))
+                              tuple(json.loads(self.metadata.get(META_PREFIX + "train_sizes", "[]"))),
+                              tta or "none")
 
     def _size(self, shape: list) -> tuple[int, int]:
         if META_PREFIX + "size" in self.metadata:

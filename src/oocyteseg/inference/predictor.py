@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from oocyteseg.classes import ICSI, LabelSet, labels_from_extra
-from oocyteseg.data.preprocess import InputSpec, predict_labels, torch_runner
+from oocyteseg.data.preprocess import InputSpec, mirror_images, predict_labels, torch_runner
 from oocyteseg.models import load_checkpoint
 
 
@@ -51,10 +51,11 @@ class TorchPredictor:
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, size: tuple[int, int] | None = None,
-                        device: torch.device | str | None = None) -> "TorchPredictor":
-        """Load a portable checkpoint; the input size defaults to the one recorded at training time."""
+                        device: torch.device | str | None = None, tta: str | None = None) -> "TorchPredictor":
+        """Load a portable checkpoint; the input size defaults to the one recorded at training time;
+        `tta`: test-time augmentation (`data.preprocess.TTA_MODES`)."""
         model, _, extra = load_checkpoint(Path(path), map_location="cpu")
-        return cls(model, InputSpec.from_extra(extra, size), device, labels_from_extra(extra))
+        return cls(model, InputSpec.from_extra(extra, size).with_tta(tta), device, labels_from_extra(extra))
 
     def predict(self, images: Sequence[np.ndarray], batch_size: int = 8) -> list[np.ndarray]:
         """Index masks (uint8, H x W) for a list of RGB uint8 images (each keeps its own size).
@@ -72,19 +73,27 @@ class TorchPredictor:
                 j = i + 1
                 while j < len(chunk) and chunk[j].shape[:2] == chunk[i].shape[:2]:
                     j += 1
-                masks += device_labels(self.model, self.spec.batch(chunk[i:j]), chunk[i].shape[:2], self.spec,
-                                       self.device)
+                group = chunk[i:j]
+                mirrored = self.spec.batch(mirror_images(group)) if self.spec.tta == "flip" else None
+                masks += device_labels(self.model, self.spec.batch(group), group[0].shape[:2], self.spec,
+                                       self.device, mirrored)
                 i = j
         return masks
 
 
 def device_labels(model: torch.nn.Module, batch: np.ndarray, image_hw: tuple[int, int], spec: InputSpec,
-                  device: torch.device) -> list[np.ndarray]:
-    """Index masks of a normalised batch of images of one size, upsampled and arg-maxed on `device`."""
+                  device: torch.device, mirrored: np.ndarray | None = None) -> list[np.ndarray]:
+    """Index masks of a normalised batch of images of one size, upsampled and arg-maxed on `device`;
+    `mirrored`: the batch of their mirror images (flip test-time augmentation, as `logits_to_labels`)."""
     with torch.inference_mode():
-        logits = model(torch.from_numpy(batch).to(device)).float()
-        rows, cols = spec.valid_region(image_hw, tuple(logits.shape[2:]))
-        logits = logits[:, :, rows, cols]
+        def valid(x: np.ndarray) -> torch.Tensor:
+            logits = model(torch.from_numpy(x).to(device)).float()
+            rows, cols = spec.valid_region(image_hw, tuple(logits.shape[2:]))
+            return logits[:, :, rows, cols]
+
+        logits = valid(batch)
+        if mirrored is not None:
+            logits = (logits + valid(mirrored).flip(-1)) * 0.5
         if tuple(logits.shape[2:]) != tuple(image_hw):
             logits = torch.nn.functional.interpolate(logits, size=tuple(image_hw), mode="bilinear",
                                                      align_corners=False)

@@ -20,21 +20,22 @@ def run_analysis(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, 
                  size: tuple[int, int] | None = None, threads: int | None = None, case: str | None = None,
                  device: str | None = "auto",
                  shard: tuple[int, int] = (1, 1), overwrite: bool = False, overlay: bool = True,
-                 tip_model: str | os.PathLike | None = None, progress: Progress | None = None,
-                 command: str | None = None) -> BatchOutcome:
+                 tip_model: str | os.PathLike | None = None, tta: str | None = None,
+                 progress: Progress | None = None, command: str | None = None) -> BatchOutcome:
     """Analyse videos (files or folders) with `model` (.pt checkpoint or .onnx) into `out`.
 
     Per video, OUT/<case>/<video>/ holds masks/, features.csv/.parquet, overlay.mp4 (unless overlay=False),
     labelme/ (config.labelme), summary.json/.md, analysis.json and done.json; OUT/summary.csv one row
     per video. See `oocyteseg.inference.analyze_videos` for cases (`case`), shard, resume and errors.
     `tip_model`: a model trained on native-resolution crops that refines each frame's needle tip
-    (`inference.tip_refine`, `with_tip_model`).
+    (`inference.tip_refine`, `with_tip_model`). `tta`: test-time augmentation of the main model
+    (`data.preprocess.TTA_MODES`; "flip" doubles its time).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = config or AnalyzeConfig()
     threads = threads or threads_per_worker(config.workers)
-    predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out, device=device)
+    predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out, device=device, tta=tta)
     if tip_model is not None:
         predictor, info = with_tip_model(predictor, info, tip_model, threads, out, device)
     return analyze_videos(inputs, predictor, out, config, case=case, shard=shard,
@@ -68,7 +69,7 @@ def threads_per_worker(workers: int) -> int | None:
 def run_stills(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, out: str | os.PathLike, *,
                backend: str | None = None, size: tuple[int, int] | None = None, threads: int | None = None,
                device: str | None = "auto", case: str | None = None, overwrite: bool = False,
-               pixel_size_um: float | None = None, progress: Progress | None = None):
+               pixel_size_um: float | None = None, tta: str | None = None, progress: Progress | None = None):
     """Analyse the still images among `inputs` (files, or folders searched recursively) into OUT/stills/
     (`oocyteseg.reports.stills`); returns its outcome, or None when the inputs hold no image."""
     from oocyteseg.reports.stills import analyze_images, find_images
@@ -78,6 +79,6 @@ def run_stills(inputs: Sequence[str | os.PathLike], model: str | os.PathLike, ou
         return None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out, device=device)
+    predictor, info = load_predictor(model, backend, size, threads, onnx_dir=out, device=device, tta=tta)
     return analyze_images(images, predictor, out, case=case, overwrite=overwrite, pixel_size_um=pixel_size_um,
                           model_info=info, progress=progress)
