@@ -81,6 +81,10 @@ def test_resume_reuses_finished_folds_and_cli_refuses_a_used_folder(study):
     again = run_shimotsu(study.out_dir, tiny_settings(), resume=True, show_training_progress=False)
     assert model.stat().st_mtime_ns == before
     assert again.outcomes[0].table2.equals(study.outcomes[0].table2)
+    # the report's total time adds this run to the earlier ones, not just the (short) resumed run
+    info = json.loads((study.out_dir / "study.json").read_text())
+    assert info["runs"] >= 2 and info["seconds_total"] >= study.seconds + info["seconds"] - 0.2
+    assert f"over {info['runs']} runs of this folder" in again.report.read_text()
     assert main(["experiment", "shimotsu", "--out", str(study.out_dir), "--models", "unet_small_tiny"]) == 2
 
 
@@ -215,3 +219,48 @@ def test_fold_models_benchmark_reproduces_the_study_and_names_a_missing_checkpoi
     assert nostudy.returncode != 0 and "no finished Shimotsu study" in nostudy.stderr
     unknown = run("--cases", "case09")
     assert unknown.returncode != 0 and "case09: not a held-out case" in unknown.stderr
+
+
+def test_tta_variant_scores_each_fold_model_with_flip_tta(study):
+    """--tta flip: MODEL+flip is each fold's own model predicting its held-out stills with flip test-time
+    augmentation (the same predictions `analyze --tta flip` makes), scored as Table 2 and Table 3; no training."""
+    import dataclasses
+
+    import numpy as np
+
+    from oocyteseg.evaluation.metrics import confusion_matrix, iou_from_confusion
+    from oocyteseg.inference.predictor import TorchPredictor
+    from oocyteseg.io.images import read_image, read_mask
+    from oocyteseg.pipelines.shimotsu import fold_predictions, test_rows, tta_variant
+
+    torch.set_num_threads(1)
+    (base,) = study.outcomes
+    s = dataclasses.replace(tiny_settings(), tta="flip")
+    flip = tta_variant(s.models[0], study.manifest, base, s)
+    assert flip.model == "lraspp_mobilenet_v3_tiny+flip" and flip.steps == base.steps
+    assert list(flip.table2["case"]) == ["case01", "case02", "case03", "Average"]
+    assert list(flip.table3.index)[-1] == "AVG"
+    flip_cv = study.out_dir / flip.model / "cv"
+    assert not list(flip_cv.glob("fold-*/*.pt"))  # nothing trained
+    rows = test_rows(study.manifest)
+    saved = fold_predictions(flip_cv, rows)
+    plain = fold_predictions(base.out_dir / "cv", rows)
+    changed = 0
+    for case in ("case01", "case02", "case03"):
+        index = int(case[-2:]) - 1  # leave-one-case-out over sorted cases: fold k holds out case k+1
+        ckpt = base.out_dir / "cv" / f"fold-{index:02d}" / "model-last.pt"
+        idx = [i for i, c in enumerate(rows["case"]) if c == case]
+        images = [read_image(rows["image_path"][i]) for i in idx]
+        expected = TorchPredictor.from_checkpoint(ckpt, device="cpu", tta="flip").predict(images)
+        for i, e in zip(idx, expected):
+            assert np.array_equal(saved[i], e)
+            changed += int(not np.array_equal(saved[i], plain[i]))
+        cm = sum(confusion_matrix(saved[i], read_mask(rows["mask_path"][i]), 4).numpy() for i in idx)
+        row = flip.table2.set_index("case").loc[case]
+        for k, name in ((1, "oocyte"), (2, "sERC"), (3, "needle")):
+            assert np.isnan(row[name]) and np.isnan(iou_from_confusion(cm)[k]) or \
+                abs(row[name] - iou_from_confusion(cm)[k]) < 1e-6
+    assert changed > 0  # the augmentation changed some prediction of the plain fold models
+    stamp = (flip_cv / "fold-00" / "test" / "overall.json").stat().st_mtime_ns
+    tta_variant(s.models[0], study.manifest, base, s)  # a re-run reuses each fold's evaluation
+    assert (flip_cv / "fold-00" / "test" / "overall.json").stat().st_mtime_ns == stamp

@@ -77,6 +77,7 @@ class ShimotsuSettings:
     frame_size: tuple[int, int] = (480, 640)  # phantom frames (height, width), as the paper's videos
     overrides: dict[str, object] = field(default_factory=dict)  # dotted config keys applied to every model
     tip_steps: int = 0  # > 0: also train a native-resolution tip model per fold (`tip_variant`) for this many steps
+    tta: str = "none"  # "flip": also report each model with flip test-time augmentation (`tta_variant`)
 
     def steps(self) -> int:
         return max(1, int(round(PAPER_STEPS * self.budget)))
@@ -258,6 +259,49 @@ def tip_variant(model: str, manifest: Path, base: ModelOutcome, s: ShimotsuSetti
     return measure(name, rows, preds, out, base.steps, table2, overall)
 
 
+def tta_variant(model: str, manifest: Path, base: ModelOutcome, s: ShimotsuSettings) -> ModelOutcome:
+    """`model` predicted with test-time augmentation `s.tta` (`data.preprocess`, as `evaluate --tta` and
+    `analyze --tta` run it), under `<model>+<tta>/`.
+
+    No training: each fold's own model (the one Table 2 tested) predicts its held-out stills again with the
+    augmentation; Table 2 and Table 3 are measured on those predictions, beside the plain ones. Each fold's
+    evaluation is written once (fold-XX/test/) and skipped on a re-run.
+    """
+    from oocyteseg.data.splits import load_splits
+    from oocyteseg.evaluation.crossval import TEST_DIR, write_predictions
+    from oocyteseg.evaluation.evaluate import evaluate_checkpoint, write_evaluation
+    from oocyteseg.evaluation.metrics import summarize
+    from oocyteseg.evaluation.tables import per_case_iou_table
+    from oocyteseg.io.atomic import write_table
+    from oocyteseg.training.cv import fold_dir, fold_model
+    from oocyteseg.training.data import load_rows
+
+    name = f"{base.model}+{s.tta}"
+    out = base.out_dir.parent / name
+    config = model_config(model, manifest, s)
+    labels = config.data.label_set()
+    splits = load_splits(base.out_dir / "cv" / "splits.json")
+    rows = load_rows(config.data.manifests, labels.name)
+    case_cms: dict[str, np.ndarray] = {}
+    for fold in splits.folds:
+        test = fold_dir(out / "cv", fold.index) / TEST_DIR
+        if not (test / "overall.json").is_file():
+            fold_rows = rows[rows["case"].isin(list(fold.test))].reset_index(drop=True)
+            result, _ = evaluate_checkpoint(fold_model(config, fold_dir(base.out_dir / "cv", fold.index)),
+                                            rows=fold_rows, batch_size=config.optim.batch_size, device="cpu",
+                                            keep_predictions=True, tta=s.tta)
+            write_predictions(fold_rows, result.predictions or [], test, labels)
+            write_evaluation(result, test, overwrite=True, title=f"fold {fold.index} ({name})")
+        saved = json.loads((test / "overall.json").read_text())["case_confusion_matrices"]
+        case_cms.update({c: np.asarray(cm, np.int64) for c, cm in saved.items()})
+    ordered = {c: case_cms[c] for c in splits.cases if c in case_cms}
+    table2 = per_case_iou_table(ordered, list(labels.classes))
+    write_table(table2, out / "cv" / "per_case_iou.csv")
+    overall = summarize(np.sum(list(ordered.values()), axis=0), list(labels.classes))
+    preds = fold_predictions(out / "cv", test_rows(manifest))
+    return measure(name, test_rows(manifest), preds, out, base.steps, table2, overall)
+
+
 def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = None, *,
                  videos: str | os.PathLike | None = None, annotations: str | os.PathLike | None = None,
                  resume: bool = False, overwrite: bool = False, progress: Progress | None = None,
@@ -273,24 +317,39 @@ def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = Non
 
         shutil.rmtree(out)
     start = time.time()
+    before, runs = _earlier_time(out / "study.json") if resume else (0.0, 0)
     manifest = prepare_dataset(out, s, Path(videos) if videos else None, Path(annotations) if annotations else None,
                                progress)
     outcomes = []
     for m in s.models:
         outcomes.append(run_model(m, manifest, out / model_dir_name(m), s, resume=resume, overwrite=False,
                                   progress=progress, show_training_progress=show_training_progress))
+        base = outcomes[-1]
         if s.tip_steps > 0:
-            outcomes.append(tip_variant(m, manifest, outcomes[-1], s, resume=resume,
+            outcomes.append(tip_variant(m, manifest, base, s, resume=resume,
                                         show_training_progress=show_training_progress))
+        if s.tta != "none":
+            outcomes.append(tta_variant(m, manifest, base, s))
     seconds = time.time() - start
-    report = write_text(out / "report.md", study_report(s, manifest, outcomes, videos, seconds), overwrite=True)
+    total = before + seconds
+    report = write_text(out / "report.md", study_report(s, manifest, outcomes, videos, total, runs + 1),
+                        overwrite=True)
     write_json(out / "study.json", {"settings": {**asdict(s), "config_dir": str(s.config_dir)},
                                     "videos": str(videos) if videos else None, "steps": s.steps(),
-                                    "seconds": round(seconds, 1),
+                                    "seconds": round(seconds, 1), "seconds_total": round(total, 1),
+                                    "runs": runs + 1,
                                     "models": {o.model: {"overall": o.overall, "mean_iou_table2": table2_average(o.table2),
                                                          "tip_error_px": o.tip_error}
                                                for o in outcomes}}, overwrite=True)
     return ShimotsuResult(out, report, manifest, outcomes, seconds)
+
+
+def _earlier_time(study_json: Path) -> tuple[float, int]:
+    """Wall time and number of runs already spent on a study folder (0, 0 when it has no study.json yet)."""
+    if not study_json.is_file():
+        return 0.0, 0
+    saved = json.loads(study_json.read_text())
+    return float(saved.get("seconds_total", saved.get("seconds", 0.0))), int(saved.get("runs", 1))
 
 
 def used_training_cases(cv_dir: str | os.PathLike) -> dict[int, tuple[list[str], list[str]]]:

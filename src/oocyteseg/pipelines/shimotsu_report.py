@@ -21,7 +21,8 @@ PAPER_TABLE2_AVG = {"oocyte": 0.98, "sERC": 0.90, "needle": 0.91, "Average": 0.9
 PAPER_TABLE3_AVG = {"f1": (5.53, 6.14), "f2": (11.40, 11.84), "f3": (5.93, 11.41), "f4": (27.64, 22.14)}
 
 
-def study_report(s: ShimotsuSettings, manifest: Path, outcomes: list[ModelOutcome], videos, seconds: float) -> str:
+def study_report(s: ShimotsuSettings, manifest: Path, outcomes: list[ModelOutcome], videos, seconds: float,
+                 runs: int = 1) -> str:
     """The study's Markdown report: data, settings, Table 2 and Table 3 forms per model, the paper's averages."""
     rows = load_manifest(manifest, "icsi")
     counts = rows.groupby("case").size()
@@ -29,7 +30,8 @@ def study_report(s: ShimotsuSettings, manifest: Path, outcomes: list[ModelOutcom
     parts = [f"# Shimotsu et al. study: {source}", "",
              f"{len(counts)} cases, {len(rows)} annotated stills at {s.fps:g} fps "
              f"({', '.join(f'{c}: {n}' for c, n in counts.items())}). Leave-one-case-out; each fold is evaluated with its "
-             f"last model. Steps per fold: {s.steps()} (25,000 x budget {s.budget:g}). Total time {seconds / 60:.1f} min.",
+             f"last model. Steps per fold: {s.steps()} (25,000 x budget {s.budget:g}). Total time {seconds / 60:.1f} min"
+             + (f" over {runs} runs of this folder (--resume)." if runs > 1 else "."),
              "", "Paper (real clinical data, DeepLab ResNet-50, 25,000 steps) Table 2 average row: "
              + ", ".join(f"{k} {v:.2f}" for k, v in PAPER_TABLE2_AVG.items())
              + "; Table 3 AVG row (relative error %, AVG/SD): "
