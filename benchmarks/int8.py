@@ -1,5 +1,5 @@
-"""INT8 static quantisation check (onnxruntime.quantization, QDQ, per-channel weights, 32 calibration
-stills from the training cases): held-out mean IoU and ms/frame of the float32 and INT8 ONNX models, one
+"""INT8 static quantisation check (`oocyteseg.inference.quantize`: QDQ, per-channel weights, 32 calibration
+stills outside the test case): held-out mean IoU and ms/frame of the float32 and INT8 ONNX models, one
 thread, in one run. The project keeps INT8 only if mean IoU drops by <= 0.005.
 
 Run after `benchmarks/recipe.py effnet-lovasz` (the preset):
@@ -23,14 +23,11 @@ sys.path.insert(0, str(ROOT / "src"))
 from oocyteseg.data.manifest import load_manifest  # noqa: E402
 from oocyteseg.evaluation.metrics import confusion_matrix, summarize  # noqa: E402
 from oocyteseg.inference import OnnxPredictor, export_checkpoint_onnx  # noqa: E402
+from oocyteseg.inference.quantize import export_int8  # noqa: E402
 from oocyteseg.io.images import read_image, read_mask  # noqa: E402
 
 
 def main() -> None:
-    import onnx
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--checkpoint", required=True)
     ap.add_argument("--manifest", default=str(ROOT / "runs" / "recipe" / "phantom" / "manifest.csv"))
@@ -40,27 +37,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="oocyteseg-int8-"))
     rows = load_manifest(args.manifest, "icsi")
     f32 = export_checkpoint_onnx(args.checkpoint, work / "f32.onnx", overwrite=True)
-    pred = OnnxPredictor(f32, threads=1)
-    calib = iter([read_image(p) for p in rows[rows["case"] != args.case].sample(32, random_state=0)["image_path"]])
-
-    class Reader(CalibrationDataReader):
-        def get_next(self):
-            im = next(calib, None)
-            return None if im is None else {pred.input_name: pred.spec.batch([im])}
-
-    quant_pre_process(str(f32), str(work / "pre.onnx"), skip_symbolic_shape=True)
-    names = [n.name for n in onnx.load(str(work / "pre.onnx")).graph.node]
-    exclude = [n for n in names if "/decoder/" in n or "segmentation_head" in n] if args.exclude_decoder else []
-    quantize_static(str(work / "pre.onnx"), str(work / "int8.onnx"), Reader(), quant_format=QuantFormat.QDQ,
-                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    nodes_to_exclude=exclude)
-    q = onnx.load(str(work / "int8.onnx"))
-    onnx.helper.set_model_props(q, {p.key: p.value for p in onnx.load(str(f32)).metadata_props})
-    onnx.save(q, str(work / "int8.onnx"))
+    # the library's own quantiser, as `oocyteseg export --int8` runs it (32 stills outside the test case)
+    int8, _ = export_int8(f32, work / "int8.onnx", args.manifest, check_cases=[args.case], max_drop=float("inf"),
+                          exclude_decoder=args.exclude_decoder, overwrite=True)
     test = rows[rows["case"] == args.case]
     images, masks = [read_image(p) for p in test["image_path"]], [read_mask(p) for p in test["mask_path"]]
     print("| model | ms/frame (1 thread) | mean IoU | oocyte | sERC | needle |\n|---|---:|---:|---:|---:|---:|")
-    for name, path in (("float32", f32), ("INT8", work / "int8.onnx")):
+    for name, path in (("float32", f32), ("INT8", int8)):
         p = OnnxPredictor(path, threads=1)
         p.predict(images[:4])
         t = time.perf_counter()

@@ -52,15 +52,17 @@ def load_predictor(model: str | os.PathLike, backend: str | None = None, size: t
                                  "drop --size, or export again with `oocyteseg export --size H W`")
         predictor = OnnxPredictor(path, threads=threads, device=device, tta=tta)
         config = json.loads(predictor.metadata.get(META_PREFIX + "model_config", "{}"))
+        quantization = json.loads(predictor.metadata.get(META_PREFIX + "quantization", "null"))
     else:
         if threads:
             torch.set_num_threads(int(threads))
         net, config, extra = load_checkpoint(path)
+        quantization = None
         predictor = TorchPredictor(net, InputSpec.from_extra(extra, size).with_tta(tta), device,
                                    labels_from_extra(extra))
     info = {"path": str(path), "name": config.get("name", "?"), "backend": backend,
             "size": list(predictor.size) if predictor.size else None, "labelset": predictor.labels.name,
             "label_set": predictor.labels.to_dict(),
-            "threads": threads, "tta": predictor.spec.tta, "device": str(getattr(predictor, "device", None) or
+            "threads": threads, "tta": predictor.spec.tta, "quantization": quantization, "device": str(getattr(predictor, "device", None) or
                                               predictor.session.get_providers()[0])}
     return predictor, info
