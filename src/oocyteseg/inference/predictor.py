@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from oocyteseg.classes import ICSI, LabelSet, labels_from_extra
-from oocyteseg.data.preprocess import InputSpec, mirror_images, predict_labels, torch_runner
+from oocyteseg.data.preprocess import InputSpec, argmax_classes_torch, mirror_images, predict_labels, torch_runner
 from oocyteseg.models import load_checkpoint
 
 
@@ -97,4 +97,4 @@ def device_labels(model: torch.nn.Module, batch: np.ndarray, image_hw: tuple[int
         if tuple(logits.shape[2:]) != tuple(image_hw):
             logits = torch.nn.functional.interpolate(logits, size=tuple(image_hw), mode="bilinear",
                                                      align_corners=False)
-        return list(logits.argmax(1).to(torch.uint8).cpu().numpy())
+        return list(argmax_classes_torch(logits).cpu().numpy())
