@@ -37,7 +37,8 @@ bench: $(STAMP)
 # Both seed studies on the phantom with the budget that fits a 2-core CPU, then docs/results.md. The Shimotsu
 # study trains configs/hr-crops-cpu.yaml (native-resolution crops, 700 steps per fold) since 2026-12-07:
 # its run took 116 min on 2026-12-07 (data rendered from scratch); the Andreini study 6.5 min (2026-12-04). With the
-# faster loss and arg-max of 2026-12-07 a fold trains in 426 s instead of 573: about 96 min in all (estimated).
+# faster loss and arg-max of 2026-12-07 a fold trains in 467-528 s instead of 573-593: about 106 min in all (estimated
+# from 5 of 11 folds of a fresh run, docs/logs/shimotsu-hr-fast.log).
 # Each command is logged with its start date (date -u) under docs/logs/; --resume continues an interrupted run.
 OOCYTESEG    := $(VENV)/bin/oocyteseg
 SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu-hr --models configs/hr-crops-cpu.yaml \
