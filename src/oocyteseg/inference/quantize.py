@@ -21,7 +21,7 @@ import numpy as np
 
 from oocyteseg.errors import OocytesegError
 from oocyteseg.evaluation.metrics import confusion_matrix, summarize
-from oocyteseg.inference.onnx_predictor import META_PREFIX, OnnxPredictor
+from oocyteseg.inference.onnx_predictor import META_PREFIX, OnnxPredictor, export_checkpoint_onnx
 from oocyteseg.io.atomic import atomic_path, check_writable
 
 MAX_IOU_DROP = 0.005
@@ -126,7 +126,6 @@ def export_int8(model: str | os.PathLike, out_path: str | os.PathLike, data: str
     With check cases, the file is written only if the mean IoU drops by at most `max_drop` (the check is stored
     in its metadata); otherwise a one-line error gives both IoUs and nothing is written.
     """
-    from oocyteseg.inference.onnx_predictor import export_checkpoint_onnx
     from oocyteseg.io.images import read_image, read_mask
     from oocyteseg.training.data import load_rows
 
