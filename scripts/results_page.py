@@ -17,6 +17,7 @@ import json
 import math
 import os
 import platform
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -86,6 +87,15 @@ def serc_sizes(cv_dir: Path) -> dict[str, float]:
     return sizes
 
 
+def run_time(info: dict) -> str:
+    """Wall time of a study folder: all `--resume` runs added up where the study recorded them."""
+    runs = int(info.get("runs") or 1)
+    if runs > 1 and "seconds_total" in info:
+        return (f"Run time {info['seconds_total'] / 60:.0f} min over {runs} runs of this folder (the last "
+                f"{info['seconds'] / 60:.0f} min)")
+    return f"Run time {info['seconds'] / 60:.0f} min"
+
+
 def fold_minutes(cv_dir: Path) -> float:
     """Training minutes of a study's folds as each fold recorded them (all parts of a resumed study)."""
     return sum(json.loads(p.read_text()).get("seconds", 0) for p in cv_dir.glob("fold-*/done.json")) / 60
@@ -110,10 +120,10 @@ def shimotsu_section(study: Path, log: Path) -> str:
     """Our Table 2 and Table 3 forms per model, the paper's next to them, and the target checks."""
     date, command = log_header(log)
     info = json.loads((study / "study.json").read_text())
+    trained = [m for m in info["models"] if "+" not in m]  # "MODEL+flip" / "MODEL+tip" reuse MODEL's folds
     parts = ["## Shimotsu et al.: sERC / oocyte / needle, leave-one-case-out", "",
-             f"Command (started {date}): `{command}`  ", f"Run time {info['seconds'] / 60:.0f} min (this part of "
-             "the run); training time summed over all parts: "
-             + "; ".join(f"{m} {fold_minutes(study / m / 'cv'):.0f} min" for m in info["models"])
+             f"Command (started {date}): `{command}`  ", f"{run_time(info)}; training time summed over all parts: "
+             + "; ".join(f"{m} {fold_minutes(study / m / 'cv'):.0f} min" for m in trained)
              + f"; {info['steps']} training steps per fold (the paper: 25,000). Log: `docs/logs/{log.name}`.", ""]
     paper2 = pd.DataFrame(PAPER_SHIMOTSU_TABLE2, columns=["case", "oocyte", "sERC", "needle", "Average"])
     for model in info["models"]:
@@ -128,7 +138,7 @@ def shimotsu_section(study: Path, log: Path) -> str:
         checks.append(f"- sERC IoU >= {TARGET_SERC_IOU} in every case that has an sERC: "
                       + ("**met**" if not low else f"**missed** in {len(low)} of {len(serc)} cases ("
                          + ", ".join(f"{c} {v:.3f}" for c, v in low.items()) + ")"
-                         + _serc_miss_reason(low, serc_sizes(study / model.removesuffix("+tip") / "cv"),
+                         + _serc_miss_reason(low, serc_sizes(study / model.split("+")[0] / "cv"),
                                              [c for c in serc.index if c not in low])))
         for f, (paper_avg, _) in PAPER_TABLE3_AVG.items():
             ours = float(t3.loc["AVG", (f"{f} [%]", "AVG")])
@@ -147,6 +157,10 @@ def shimotsu_section(study: Path, log: Path) -> str:
                      f"`analyze --tip-model` does): per fold, a tip model trained "
                      f"{info['settings'].get('tip_steps')} steps on native-resolution crops of that fold's training "
                      f"cases only adds the needle pixels it finds around the tip (`inference/tip_refine.py`).", ""]
+        if model.endswith("+flip"):
+            about = ["The same fold models, each image also segmented left-right flipped and the two logit "
+                     "maps averaged (`--tta flip`, as `analyze --tta flip` and `evaluate --tta flip` do); no "
+                     "training.", ""]
         parts += [f"### {model}: ours (phantom data)", "", *about,
                   table_to_markdown(t2, title="Ours, Table 2 form: IoU per case (each case tested by the fold "
                                     "that held it out)"),
@@ -190,7 +204,7 @@ def andreini_section(exp: Path, log: Path) -> str:
               f"{_verdict(float(r['inclusion']), TARGET_INCLUSION_IOU)}" for _, r in classes.iterrows()]
     s = info["settings"]
     return "\n".join([
-        "## Andreini et al.: inclusions, real vs synthetic vs synthetic + fine-tuning", "",
+        f"## Andreini et al.: inclusions, real vs synthetic vs synthetic + fine-tuning (`{s['model']}`)", "",
         f"Command (started {date}): `{command}`  ",
         f"Run time {info['seconds'] / 60:.0f} min; model `{s['model']}`, {info['steps']} steps per regime; GAN "
         f"{info['gan_steps']} steps on the {s['n_train']} training images only; {info['synthetic_images']} synthetic "
@@ -205,22 +219,23 @@ def andreini_section(exp: Path, log: Path) -> str:
 
 
 def _kept_section(page: Path, heading: str) -> str | None:
-    """A section of the existing page (from `heading` to the next '## '), marked as kept from an earlier run,
-    for a study that was not re-run this time."""
+    """The sections of the existing page whose heading starts with `heading` (each up to the next '## '), marked
+    as kept from an earlier run, for a study that was not re-run this time; None when there are none."""
     if not page.is_file():
         return None
     text = page.read_text()
-    start = text.find(heading)
-    if start < 0:
-        return None
-    end = text.find("\n## ", start + len(heading))
-    body = text[start:end if end >= 0 else len(text)].rstrip()
     marker = "*Not re-run when this page was regenerated: this section is kept from the page's previous version"
-    if marker not in body:
-        first, _, rest = body.partition("\n")
-        body = (f"{first}\n\n{marker} (the run, its command and its log are as stated below; the code has changed "
-                f"since).*\n{rest}")
-    return body + "\n"
+    kept, start = [], text.find(heading)
+    while start >= 0:
+        end = text.find("\n## ", start + len(heading))
+        body = text[start:end if end >= 0 else len(text)].rstrip()
+        if marker not in body:
+            first, _, rest = body.partition("\n")
+            body = (f"{first}\n\n{marker} (the run, its command and its log are as stated below; the code has "
+                    f"changed since).*\n{rest}")
+        kept.append(body + "\n")
+        start = text.find(heading, end) if end >= 0 else -1
+    return "\n".join(kept) or None
 
 
 def _kept_notes(path: Path) -> str:
@@ -231,9 +246,18 @@ def _kept_notes(path: Path) -> str:
     return f"{NOTES_BEGIN}\n{NOTES_END}"
 
 
-def write_results_page(out: str | os.PathLike, shimotsu: str | os.PathLike | None, andreini: str | os.PathLike | None,
-                       shimotsu_log: str | os.PathLike, andreini_log: str | os.PathLike) -> Path:
-    """Regenerate the results page from finished run folders (either may be None when it did not run)."""
+def _paths(value: str | os.PathLike | Sequence[str | os.PathLike] | None) -> list[Path]:
+    if value is None:
+        return []
+    return [Path(value)] if isinstance(value, (str, os.PathLike)) else [Path(v) for v in value]
+
+
+def write_results_page(out: str | os.PathLike, shimotsu: str | os.PathLike | None,
+                       andreini: str | os.PathLike | Sequence[str | os.PathLike] | None,
+                       shimotsu_log: str | os.PathLike,
+                       andreini_log: str | os.PathLike | Sequence[str | os.PathLike]) -> Path:
+    """Regenerate the results page from finished run folders (either may be None when it did not run). `andreini`
+    may name several runs (e.g. one per model), each with its log at the same place in `andreini_log`."""
     import datetime as dt
 
     out = Path(out)
@@ -245,8 +269,13 @@ def write_results_page(out: str | os.PathLike, shimotsu: str | os.PathLike | Non
              "the software, not clinical validity.", ""]
     parts.append(shimotsu_section(Path(shimotsu), Path(shimotsu_log)) if shimotsu and
                  (Path(shimotsu) / "study.json").is_file() else "## Shimotsu et al.\n\nNot run (no finished study).\n")
-    if andreini and (Path(andreini) / "experiment.json").is_file():
-        parts.append(andreini_section(Path(andreini), Path(andreini_log)))
+    runs, logs = _paths(andreini), _paths(andreini_log)
+    if runs and len(runs) != len(logs):
+        raise SystemExit(f"{len(runs)} Andreini run folder(s) but {len(logs)} log(s): give one --andreini-log "
+                         "per --andreini, in the same order")
+    done = [(r, g) for r, g in zip(runs, logs) if (r / "experiment.json").is_file()]
+    if done:
+        parts += [andreini_section(r, g) for r, g in done]
     else:
         parts.append(_kept_section(out, "## Andreini et al.") or "## Andreini et al.\n\nNot run.\n")
     parts += ["## Notes", "", _kept_notes(out), ""]
@@ -257,10 +286,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", "-o", type=Path, default=Path("docs/results.md"), help="Markdown page to (re)write")
     parser.add_argument("--shimotsu", type=Path, help="finished `oocyteseg experiment shimotsu` folder")
-    parser.add_argument("--andreini", type=Path, help="finished `oocyteseg experiment andreini` folder")
+    parser.add_argument("--andreini", type=Path, action="append",
+                        help="finished `oocyteseg experiment andreini` folder (repeatable: one section per run)")
     parser.add_argument("--shimotsu-log", type=Path, default=Path("docs/logs/shimotsu.log"), help="its run log")
-    parser.add_argument("--andreini-log", type=Path, default=Path("docs/logs/andreini.log"), help="its run log")
+    parser.add_argument("--andreini-log", type=Path, action="append",
+                        help="its run log (one per --andreini, same order; default docs/logs/andreini.log)")
     a = parser.parse_args(argv)
+    if a.andreini and not a.andreini_log:
+        a.andreini_log = [Path("docs/logs/andreini.log")]
     page = write_results_page(a.out, a.shimotsu, a.andreini, a.shimotsu_log, a.andreini_log)
     print(f"results page: {page}")
 

@@ -131,3 +131,21 @@ def test_results_page_shows_ours_next_to_the_paper_and_keeps_notes(experiment, t
     assert "GAN generator upsampling: `resize`; label-map spots: `hull`" in text and "checkerboard share" in text
     assert "hand-written note" in text and "STALE-LINE" not in text
     assert "Shimotsu et al.\n\nNot run" in text
+
+
+def test_results_page_has_one_section_per_andreini_run_and_keeps_them_all(experiment, tmp_path, results_page):
+    out, _ = experiment
+    page = tmp_path / "results.md"
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    logs[0].write_text("Sun Nov 22 00:00:00 UTC 2026\noocyteseg experiment andreini --out A\n")
+    logs[1].write_text("Mon Nov 23 00:00:00 UTC 2026\noocyteseg experiment andreini --out B\n")
+    text = results_page.write_results_page(page, None, [out, out], tmp_path / "none.log", logs).read_text()
+    assert text.count("## Andreini et al.: inclusions") == 2 and "(`unet_small_tiny`)" in text
+    assert text.index("--out A") < text.index("--out B")
+    with pytest.raises(SystemExit, match="2 Andreini run folder"):
+        results_page.write_results_page(page, None, [out, out], tmp_path / "none.log", logs[:1])
+    # neither re-run: both sections are kept, each marked, nothing else from the old page
+    again = results_page.write_results_page(page, None, None, tmp_path / "none.log", tmp_path / "none.log").read_text()
+    assert again.count("## Andreini et al.: inclusions") == 2 and "--out A" in again and "--out B" in again
+    assert again.count("*Not re-run when this page was regenerated") == 2
+    assert again.count("## Notes") == 1

@@ -107,6 +107,13 @@ def test_results_page_checks_the_targets(study, tmp_path, results_page):
     assert "| a | 0.5 |" in again and again.count("## Andreini") == 1
 
 
+def test_results_page_adds_up_the_time_of_resumed_runs(results_page):
+    assert results_page.run_time({"seconds": 600.0}) == "Run time 10 min"
+    assert results_page.run_time({"seconds": 600.0, "seconds_total": 6000.0, "runs": 1}) == "Run time 10 min"
+    assert (results_page.run_time({"seconds": 600.0, "seconds_total": 6000.0, "runs": 3})
+            == "Run time 100 min over 3 runs of this folder (the last 10 min)")
+
+
 def test_results_page_explains_small_serc_misses_from_the_masks(tmp_path, results_page):
     # a fold whose test case has 4 stills with 314.16 sERC pixels each (a disc of radius 10 px)
     test = tmp_path / "cv" / "fold-00" / "test"
