@@ -17,7 +17,8 @@ import json
 import math
 import os
 import platform
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -218,9 +219,16 @@ def andreini_section(exp: Path, log: Path) -> str:
         "(a copy of the committed run's grid: `docs/logs/andreini-samples.png`).", ""])
 
 
-def _kept_section(page: Path, heading: str) -> str | None:
+def _section_model(body: str) -> str | None:
+    """The model a section's heading names as "(`name`)", if any."""
+    found = re.search(r"\(`([^`]+)`\)\s*$", body.partition("\n")[0])
+    return found.group(1) if found else None
+
+
+def _kept_section(page: Path, heading: str, rerun_models: Collection[str] | None = None) -> str | None:
     """The sections of the existing page whose heading starts with `heading` (each up to the next '## '), marked
-    as kept from an earlier run, for a study that was not re-run this time; None when there are none."""
+    as kept from an earlier run, for a study that was not re-run this time; None when there are none. With
+    `rerun_models`, only sections whose heading names another model are kept (the others were re-run)."""
     if not page.is_file():
         return None
     text = page.read_text()
@@ -233,7 +241,9 @@ def _kept_section(page: Path, heading: str) -> str | None:
             first, _, rest = body.partition("\n")
             body = (f"{first}\n\n{marker} (the run, its command and its log are as stated below; the code has "
                     f"changed since).*\n{rest}")
-        kept.append(body + "\n")
+        model = _section_model(body)
+        if rerun_models is None or (model is not None and model not in rerun_models):
+            kept.append(body + "\n")
         start = text.find(heading, end) if end >= 0 else -1
     return "\n".join(kept) or None
 
@@ -276,6 +286,10 @@ def write_results_page(out: str | os.PathLike, shimotsu: str | os.PathLike | Non
     done = [(r, g) for r, g in zip(runs, logs) if (r / "experiment.json").is_file()]
     if done:
         parts += [andreini_section(r, g) for r, g in done]
+        models = [json.loads((r / "experiment.json").read_text())["settings"]["model"] for r, _ in done]
+        other = _kept_section(out, "## Andreini et al.", rerun_models=models)  # runs of other models: kept
+        if other:
+            parts.append(other)
     else:
         parts.append(_kept_section(out, "## Andreini et al.") or "## Andreini et al.\n\nNot run.\n")
     parts += ["## Notes", "", _kept_notes(out), ""]

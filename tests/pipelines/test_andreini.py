@@ -149,3 +149,8 @@ def test_results_page_has_one_section_per_andreini_run_and_keeps_them_all(experi
     assert again.count("## Andreini et al.: inclusions") == 2 and "--out A" in again and "--out B" in again
     assert again.count("*Not re-run when this page was regenerated") == 2
     assert again.count("## Notes") == 1
+    # one model re-run: its section is new, another model's section is kept from the page
+    page.write_text(again + "\n## Andreini et al.: inclusions, real vs synthetic (`smanet`)\n\nSMANET-ROW\n")
+    mixed = results_page.write_results_page(page, None, out, tmp_path / "none.log", logs[0]).read_text()
+    assert mixed.count("(`unet_small_tiny`)") == 1 and "SMANET-ROW" in mixed
+    assert mixed.count("*Not re-run when this page was regenerated") == 1
