@@ -207,7 +207,7 @@ def andreini_section(exp: Path, log: Path) -> str:
     return "\n".join([
         f"## Andreini et al.: inclusions, real vs synthetic vs synthetic + fine-tuning (`{s['model']}`)", "",
         f"Command (started {date}): `{command}`  ",
-        f"Run time {info['seconds'] / 60:.0f} min; model `{s['model']}`, {info['steps']} steps per regime; GAN "
+        f"{run_time(info)}; model `{s['model']}`, {info['steps']} steps per regime; GAN "
         f"{info['gan_steps']} steps on the {s['n_train']} training images only; {info['synthetic_images']} synthetic "
         f"images; {s['n_test']} real test images. Log: `docs/logs/{log.name}`.", "",
         *gan_lines(exp, info),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from oocyteseg.evaluation.tables import regime_table, table_to_markdown
 from oocyteseg.io.atomic import check_writable, write_json, write_table, write_text
 from oocyteseg.io.images import read_image, read_mask, write_mask
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
+from oocyteseg.pipelines.wall_clock import StudyClock
 from oocyteseg.synth.config import load_gan_config, parse_gan_config
 from oocyteseg.synth.generate import generate
 from oocyteseg.synth.grids import write_nearest_grid
@@ -214,53 +214,55 @@ def run_andreini(out: str | os.PathLike, settings: AndreiniSettings | None = Non
         raise OocytesegError("the experiment folder is not empty", out, "pass --resume to continue it or --overwrite")
     if overwrite and not resume and out.exists():
         shutil.rmtree(out)
-    start = time.time()
-    manifest = Path(data) if data else out / "phantom" / "manifest.csv"
-    if data is None and not manifest.is_file():
-        make_phantom_dataset(out / "phantom", PhantomConfig(cases=0, seed=s.seed, video_formats=(),
-                                                            inclusion_images=s.n_train + s.n_test), overwrite=True)
-    elif data is not None and not manifest.is_file():
-        raise OocytesegError("data manifest not found", manifest, "pass a manifest.csv of inclusion images")
-    splits_path = out / "splits.json"
-    if splits_path.is_file():
-        splits = json.loads(splits_path.read_text())
-    else:
-        splits = split_cases(manifest, s.n_train, s.n_test)
-        write_json(splits_path, splits)
-    runs = out / "runs"
-    real = train_once(segmentation_config(s, [manifest], splits["train"]), runs / "real", resume, progress)
-    synthetic = train_synthesis(s, manifest, splits, out, resume, progress)
-    syn_model = train_once(segmentation_config(s, [synthetic], None), runs / "synthetic", resume, progress)
-    tuned = train_once(segmentation_config(s, [manifest], splits["train"], init=syn_model), runs / "finetune",
-                       resume, progress)
-    cms = regime_confusions(dict(zip(REGIMES, (real, syn_model, tuned))), manifest, splits["test"])
-    table = regime_table(cms)
-    write_table(class_iou_table(cms), out / "per_class_iou.csv", overwrite=True)
-    write_regime_table(table, out, overwrite=True,
-                       title=f"Andreini Table 2 form: {s.model}, {s.steps()} steps per regime, {len(splits['test'])} "
-                             f"real test images")
-    distances = sample_grid(out, synthetic, manifest, splits["train"])
-    board = checkerboard(synthetic, manifest, splits["train"])
-    seconds = time.time() - start
-    report = write_text(out / "report.md", experiment_report(s, table, splits, distances, seconds, board),
+    with StudyClock(out, fallback=out / "experiment.json", resume=resume) as clock:  # killed runs count too
+        manifest = Path(data) if data else out / "phantom" / "manifest.csv"
+        if data is None and not manifest.is_file():
+            make_phantom_dataset(out / "phantom", PhantomConfig(cases=0, seed=s.seed, video_formats=(),
+                                                                inclusion_images=s.n_train + s.n_test), overwrite=True)
+        elif data is not None and not manifest.is_file():
+            raise OocytesegError("data manifest not found", manifest, "pass a manifest.csv of inclusion images")
+        splits_path = out / "splits.json"
+        if splits_path.is_file():
+            splits = json.loads(splits_path.read_text())
+        else:
+            splits = split_cases(manifest, s.n_train, s.n_test)
+            write_json(splits_path, splits)
+        runs = out / "runs"
+        real = train_once(segmentation_config(s, [manifest], splits["train"]), runs / "real", resume, progress)
+        synthetic = train_synthesis(s, manifest, splits, out, resume, progress)
+        syn_model = train_once(segmentation_config(s, [synthetic], None), runs / "synthetic", resume, progress)
+        tuned = train_once(segmentation_config(s, [manifest], splits["train"], init=syn_model), runs / "finetune",
+                           resume, progress)
+        cms = regime_confusions(dict(zip(REGIMES, (real, syn_model, tuned))), manifest, splits["test"])
+        table = regime_table(cms)
+        write_table(class_iou_table(cms), out / "per_class_iou.csv", overwrite=True)
+        write_regime_table(table, out, overwrite=True,
+                           title=f"Andreini Table 2 form: {s.model}, {s.steps()} steps per regime, "
+                                 f"{len(splits['test'])} real test images")
+        distances = sample_grid(out, synthetic, manifest, splits["train"])
+        board = checkerboard(synthetic, manifest, splits["train"])
+        seconds, total, n_runs = clock.seconds, clock.total, clock.runs
+    report = write_text(out / "report.md", experiment_report(s, table, splits, distances, total, board, n_runs),
                         overwrite=True)
     write_json(out / "experiment.json", {"settings": {**asdict(s), "config_dir": str(s.config_dir)},
                                          "data": str(manifest), "steps": s.steps(), "gan_steps": s.gan_total_steps(),
                                          "synthetic_images": s.synthetic_images(), "seconds": round(seconds, 1),
+                                         "seconds_total": round(total, 1), "runs": n_runs,
                                          "checkerboard": board,
                                          "table": table.to_dict(orient="records")}, overwrite=True)
     return AndreiniResult(out, table, report, splits, seconds)
 
 
 def experiment_report(s: AndreiniSettings, table: pd.DataFrame, splits: dict[str, list[str]],
-                      distances: list[float], seconds: float, board: dict[str, float]) -> str:
+                      distances: list[float], seconds: float, board: dict[str, float], runs: int = 1) -> str:
     """Markdown: the regime table next to the paper's, the split, the synthesis settings and the sample grid."""
     paper = pd.DataFrame([{"Trained on": k, "Accuracy": a, "Mean IoU": m} for k, (a, m) in PAPER_TABLE2.items()])
     return "\n".join([
         "# Andreini et al. experiment: three training regimes, one model, one budget", "",
         f"Model `{s.model}`, {s.steps()} steps per regime (5,000 x budget {s.budget:g}); GAN {s.gan_total_steps()} "
         f"steps on the {len(splits['train'])} real training images only; {s.synthetic_images()} synthetic images. "
-        f"Test: {len(splits['test'])} real images ({', '.join(splits['test'])}). Total time {seconds / 60:.1f} min.", "",
+        f"Test: {len(splits['test'])} real images ({', '.join(splits['test'])}). Total time {seconds / 60:.1f} min"
+        + (f" over {runs} runs of this folder (--resume)." if runs > 1 else "."), "",
         table_to_markdown(table, digits=4, title="Ours"),
         table_to_markdown(paper, digits=4, title="Andreini et al. Table 2 (real microscope images, SMANet)"),
         "Mean IoU is over both classes (background included), from the summed confusion matrix of the test images.",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from oocyteseg.morphometry.compare_report import write_comparison
 from oocyteseg.morphometry.table import features_table
 from oocyteseg.pipelines.shimotsu_data import Progress, prepare_dataset
 from oocyteseg.pipelines.shimotsu_report import study_report, table2_average
+from oocyteseg.pipelines.wall_clock import StudyClock
 from oocyteseg.training.config import TrainConfig, load_config
 
 # Shimotsu et al. Table 1: annotated stills per case (1 per second of video).
@@ -316,40 +316,30 @@ def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = Non
         import shutil
 
         shutil.rmtree(out)
-    start = time.time()
-    before, runs = _earlier_time(out / "study.json") if resume else (0.0, 0)
-    manifest = prepare_dataset(out, s, Path(videos) if videos else None, Path(annotations) if annotations else None,
-                               progress)
-    outcomes = []
-    for m in s.models:
-        outcomes.append(run_model(m, manifest, out / model_dir_name(m), s, resume=resume, overwrite=False,
-                                  progress=progress, show_training_progress=show_training_progress))
-        base = outcomes[-1]
-        if s.tip_steps > 0:
-            outcomes.append(tip_variant(m, manifest, base, s, resume=resume,
-                                        show_training_progress=show_training_progress))
-        if s.tta != "none":
-            outcomes.append(tta_variant(m, manifest, base, s))
-    seconds = time.time() - start
-    total = before + seconds
-    report = write_text(out / "report.md", study_report(s, manifest, outcomes, videos, total, runs + 1),
+    with StudyClock(out, fallback=out / "study.json", resume=resume) as clock:  # killed runs count too
+        manifest = prepare_dataset(out, s, Path(videos) if videos else None,
+                                   Path(annotations) if annotations else None, progress)
+        outcomes = []
+        for m in s.models:
+            outcomes.append(run_model(m, manifest, out / model_dir_name(m), s, resume=resume, overwrite=False,
+                                      progress=progress, show_training_progress=show_training_progress))
+            base = outcomes[-1]
+            if s.tip_steps > 0:
+                outcomes.append(tip_variant(m, manifest, base, s, resume=resume,
+                                            show_training_progress=show_training_progress))
+            if s.tta != "none":
+                outcomes.append(tta_variant(m, manifest, base, s))
+        seconds, total, runs = clock.seconds, clock.total, clock.runs
+    report = write_text(out / "report.md", study_report(s, manifest, outcomes, videos, total, runs),
                         overwrite=True)
     write_json(out / "study.json", {"settings": {**asdict(s), "config_dir": str(s.config_dir)},
                                     "videos": str(videos) if videos else None, "steps": s.steps(),
                                     "seconds": round(seconds, 1), "seconds_total": round(total, 1),
-                                    "runs": runs + 1,
+                                    "runs": runs,
                                     "models": {o.model: {"overall": o.overall, "mean_iou_table2": table2_average(o.table2),
                                                          "tip_error_px": o.tip_error}
                                                for o in outcomes}}, overwrite=True)
     return ShimotsuResult(out, report, manifest, outcomes, seconds)
-
-
-def _earlier_time(study_json: Path) -> tuple[float, int]:
-    """Wall time and number of runs already spent on a study folder (0, 0 when it has no study.json yet)."""
-    if not study_json.is_file():
-        return 0.0, 0
-    saved = json.loads(study_json.read_text())
-    return float(saved.get("seconds_total", saved.get("seconds", 0.0))), int(saved.get("runs", 1))
 
 
 def used_training_cases(cv_dir: str | os.PathLike) -> dict[int, tuple[list[str], list[str]]]:
