@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # torch/torchvision pinned to the releases this project is tested with (see README).
 TORCH  := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test install bench results results-shimotsu results-andreini results-shimotsu-flip results-andreini-smanet clean chromium
+.PHONY: demo test install bench results results-shimotsu results-andreini results-andreini-smanet clean chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,16 +35,19 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py --out docs/performance.md
 
 # Both seed studies on the phantom with the budget that fits a 2-core CPU, then docs/results.md. The Shimotsu
-# study trains configs/hr-crops-cpu.yaml (native-resolution crops, 700 steps per fold) since 2026-12-07:
-# its run took 116 min on 2026-12-07 (data rendered from scratch); the Andreini study 6.5 min (2026-12-04). With the
-# faster loss and arg-max of 2026-12-07 a fold trains in 467-528 s instead of 573-593: about 106 min in all (estimated
-# from 5 of 11 folds of a fresh run, docs/logs/shimotsu-hr-fast.log).
+# study trains configs/hr-crops-cpu.yaml (native-resolution crops, 700 steps per fold) and also scores its fold models
+# with flip test-time augmentation (--tta flip, no training). Timed on 2026-12-07 (2-core Xeon, data rendered from
+# scratch; docs/logs/shimotsu-hr-fast*.log): 95.8 min over two runs for the study (one stop by hand during a fold,
+# resumed) + 1.9 min for --tta flip; the Andreini study 6.4 min (2026-12-04): about 104 min in all.
 # Each command is logged with its start date (date -u) under docs/logs/; --resume continues an interrupted run.
 OOCYTESEG    := $(VENV)/bin/oocyteseg
 SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu-hr --models configs/hr-crops-cpu.yaml \
-                --budget 0.028 --data-fraction 1 --video-fps 4 --threads 2 --resume
+                --budget 0.028 --data-fraction 1 --video-fps 4 --threads 2 --resume --tta flip
 ANDREINI_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini --model unet_small --budget 0.06 --spots anywhere \
                 --batch-size 4 --set optim.name=adamw --set optim.lr=0.003 --set optim.scheduler=onecycle --threads 2 --resume
+ANDREINI_SMANET_CMD := $(OOCYTESEG) experiment andreini --out runs/results/andreini-smanet --model smanet --budget 0.024 \
+                --gan-steps 600 --n-synthetic 600 --spots anywhere --batch-size 4 --set optim.name=adamw \
+                --set optim.lr=0.001 --set optim.scheduler=onecycle --threads 2 --resume
 
 results: results-shimotsu results-andreini
 	$(PY) scripts/results_page.py --shimotsu runs/results/shimotsu-hr --shimotsu-log docs/logs/shimotsu-hr.log \
@@ -59,12 +62,7 @@ results-andreini: $(STAMP)
 	mkdir -p docs/logs
 	{ date -u; echo '$(ANDREINI_CMD)'; $(ANDREINI_CMD); date -u; } > docs/logs/andreini.log 2>&1
 
-# Not part of `make results` (it would take it past 2 hours here); run before `make results` to put them on the page.
-# The study's fold models with flip test-time augmentation (no training; adds MODEL+flip to the finished study):
-results-shimotsu-flip: $(STAMP)
-	mkdir -p docs/logs
-	{ date -u; echo '$(SHIMOTSU_CMD) --tta flip'; $(SHIMOTSU_CMD) --tta flip; date -u; } > docs/logs/shimotsu-hr-flip.log 2>&1
-
+# Not part of `make results` (it would take it past 2 hours here); run it before `make results` to put it on the page.
 # The Andreini study with the paper's own model, SMANet (dilated ResNet-50, random initialisation):
 results-andreini-smanet: $(STAMP)
 	mkdir -p docs/logs

@@ -220,8 +220,9 @@ def andreini_section(exp: Path, log: Path) -> str:
 
 
 def _section_model(body: str) -> str | None:
-    """The model a section's heading names as "(`name`)", if any."""
-    found = re.search(r"\(`([^`]+)`\)\s*$", body.partition("\n")[0])
+    """The model a section's heading names as "(`name`)", else the first "model `name`" of its text (pages
+    written before headings named it), else None."""
+    found = re.search(r"\(`([^`]+)`\)\s*$", body.partition("\n")[0]) or re.search(r"\bmodel `([^`]+)`", body)
     return found.group(1) if found else None
 
 

@@ -154,3 +154,7 @@ def test_results_page_has_one_section_per_andreini_run_and_keeps_them_all(experi
     mixed = results_page.write_results_page(page, None, out, tmp_path / "none.log", logs[0]).read_text()
     assert mixed.count("(`unet_small_tiny`)") == 1 and "SMANET-ROW" in mixed
     assert mixed.count("*Not re-run when this page was regenerated") == 1
+    # a section from before headings named the model: its text names it
+    page.write_text("## Andreini et al.: inclusions\n\nRun time 6 min; model `unet_small`, 300 steps\n")
+    older = results_page.write_results_page(page, None, out, tmp_path / "none.log", logs[0]).read_text()
+    assert "model `unet_small`, 300 steps" in older and older.count("## Andreini et al.") == 2
