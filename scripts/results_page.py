@@ -216,7 +216,7 @@ def andreini_section(exp: Path, log: Path) -> str:
         table_to_markdown(classes, digits=3, title="Ours: IoU per class on the test images"),
         "Targets (phantom):", "", *checks, "",
         "Sample grid (label map | generated | nearest real training image): `samples.png` in the run folder "
-        "(a copy of the committed run's grid: `docs/logs/andreini-samples.png`).", ""])
+        f"(a copy of the committed run's grid: `docs/logs/{log.stem}-samples.png`).", ""])
 
 
 def _section_model(body: str) -> str | None:
