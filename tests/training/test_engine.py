@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -80,6 +81,11 @@ def test_resume_continues_the_step_count(tiny_phantom, tmp_path):
     assert before["global_step"] == 2
     second = train(cfg, run, resume=True, progress=False)
     assert second.steps == 4
+    # its time is both parts': the ledger counts the first (interrupted) part too
+    ledger = json.loads((run / "wall_time.json").read_text())
+    assert ledger["runs"] == 2 and second.seconds >= first.seconds
+    assert second.seconds == pytest.approx(ledger["seconds_total"], abs=0.2)
+    assert json.loads((run / "result.json").read_text())["seconds"] == pytest.approx(second.seconds)
     curve = pd.read_csv(second.metrics_csv)
     assert curve["step"].tolist() == [1, 2, 3, 4]  # both parts of the log, once each
     # a resumed run must not silently change what it trains

@@ -31,8 +31,8 @@ from oocyteseg.evaluation.regimes import write_regime_table
 from oocyteseg.evaluation.tables import regime_table, table_to_markdown
 from oocyteseg.io.atomic import check_writable, write_json, write_table, write_text
 from oocyteseg.io.images import read_image, read_mask, write_mask
+from oocyteseg.io.wall_clock import StudyClock
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
-from oocyteseg.pipelines.wall_clock import StudyClock
 from oocyteseg.synth.config import load_gan_config, parse_gan_config
 from oocyteseg.synth.generate import generate
 from oocyteseg.synth.grids import write_nearest_grid

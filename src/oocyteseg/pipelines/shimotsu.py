@@ -30,12 +30,12 @@ from oocyteseg.evaluation.tables import table_to_markdown
 from oocyteseg.io.atomic import check_writable, write_json, write_text
 from oocyteseg.io.config_file import read_yaml
 from oocyteseg.io.images import read_mask
+from oocyteseg.io.wall_clock import StudyClock
 from oocyteseg.morphometry.compare import compare, table_markdown, tip_error_summary
 from oocyteseg.morphometry.compare_report import write_comparison
 from oocyteseg.morphometry.table import features_table
 from oocyteseg.pipelines.shimotsu_data import Progress, prepare_dataset
 from oocyteseg.pipelines.shimotsu_report import study_report, table2_average
-from oocyteseg.pipelines.wall_clock import StudyClock
 from oocyteseg.training.config import TrainConfig, load_config
 
 # Shimotsu et al. Table 1: annotated stills per case (1 per second of video).

@@ -8,7 +8,8 @@ Run folder layout:
     logs/metrics.csv       Lightning's CSV log
     learning_curve.csv/png train and val loss and mIoU per step
     model.pt               portable best model (oocyteseg.models.load_checkpoint); model-last.pt: last step
-    result.json            summary (steps, best val mIoU, seconds)
+    result.json            summary (steps, best val mIoU, seconds: wall time of all parts of a resumed run)
+    wall_time.json         that wall time, rewritten every 15 s while training (an interrupted part counts)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from oocyteseg.errors import OocytesegError, OutputExistsError
 from oocyteseg.io.atomic import write_json, write_text
 from oocyteseg.io.images import read_mask
+from oocyteseg.io.wall_clock import LEDGER_NAME, StudyClock
 from oocyteseg.models import save_checkpoint
 from oocyteseg.training.config import TrainConfig, dump_config
 from oocyteseg.training.curves import keep_previous_log, write_curves
@@ -45,7 +47,7 @@ from oocyteseg.training.progress import StepProgress
 # Settings that may change when a run is resumed (everything else must match the saved config).
 RESUMABLE_CHANGES = ("optim.max_steps", "trainer.", "num_workers", "data.cache")
 RUN_FILES = ("config.yaml", "data.json", "checkpoints", "logs", "learning_curve.csv", "learning_curve.png",
-             "model.pt", "model-last.pt", "result.json")
+             "model.pt", "model-last.pt", "result.json", LEDGER_NAME)
 
 
 # Lightning notices that say nothing about this run (we use few workers on purpose, etc.).
@@ -81,7 +83,7 @@ class TrainResult:
     curve_png: Path
     best_val_miou: float | None
     steps: int
-    seconds: float  # wall-clock
+    seconds: float  # wall-clock, all parts of a resumed run (an interrupted part included)
     interrupted: bool = False
     cpu_seconds: float = 0.0  # CPU time of this (rank-0) process: comparable across loaded machines
     rank: int = 0  # global rank of the process that returned this (DDP: outputs are written by rank 0)
@@ -214,13 +216,23 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
         progress: show a progress bar (rank 0).
         callbacks: extra Lightning callbacks (tests use one to stop a run half way).
     """
-    start, cpu_start = time.time(), time.process_time()
+    cpu_start = time.process_time()
     out_dir = Path(out_dir)
     if config.trainer.cpu_threads:
         torch.set_num_threads(config.trainer.cpu_threads)
     rank0 = rank_zero_only.rank == 0
     ckpt_path = _prepare_run_dir(config, out_dir, overwrite, resume) if rank0 else (
         out_dir / "checkpoints" / "last.ckpt" if resume else None)
+    # the wall time of every part of a resumed run, an interrupted part included (rank 0 keeps it)
+    clock = StudyClock(out_dir, resume=resume) if rank0 else None
+    with clock if clock is not None else contextlib.nullcontext():
+        return _fit_and_export(config, out_dir, progress, callbacks, ckpt_path, rank0, clock, cpu_start)
+
+
+def _fit_and_export(config: TrainConfig, out_dir: Path, progress: bool, callbacks: list[Callback] | None,
+                    ckpt_path: Path | None, rank0: bool, clock: StudyClock | None, cpu_start: float) -> TrainResult:
+    """`train`'s fitting, export of the portable models, curves and result.json (after the run folder checks)."""
+    start = time.time()
     L.seed_everything(config.seed, workers=True, verbose=False)
     train_dl, val_dl, train_rows, val_rows = build_loaders(config)
     module = SegmentationModule(config.to_dict(), resolve_class_weights(config, train_rows))
@@ -258,6 +270,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
             {**extra, "step": result.steps, "selected": "best val mIoU" if best_path else "last",
              "best_val_miou": best_score}, train_dl, bn, config.seed)
     write_curves(out_dir / "logs", out_dir, title=f"{config.model.name} ({out_dir.name})")
-    result.seconds, result.cpu_seconds = time.time() - start, time.process_time() - cpu_start
+    result.seconds = clock.total if clock is not None else time.time() - start  # all parts of a resumed run
+    result.cpu_seconds = time.process_time() - cpu_start  # this part only
     write_json(out_dir / "result.json", {k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()})
     return result

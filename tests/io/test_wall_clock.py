@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from oocyteseg.pipelines.wall_clock import LEDGER_NAME, StudyClock
+from oocyteseg.io.wall_clock import LEDGER_NAME, StudyClock
 
 
 def test_time_adds_up_over_runs_and_survives_a_killed_run(tmp_path):

@@ -1,10 +1,10 @@
-"""Wall time spent on a study folder over all its runs, including runs that were killed half way.
+"""Wall time spent on a study or training folder over all its runs, including runs that were killed half way.
 
-A study that resumes (`--resume`) is timed as the sum of its runs. Writing that sum only when a run finishes
+A study or a training run that resumes (`--resume`) is timed as the sum of its runs. Writing that sum only when a run finishes
 loses the time of a run that was interrupted (Ctrl-C, `kill`, a closed terminal): its half-trained fold is
 then trained again from its last checkpoint by the next run, and the study would look faster than it was.
-`StudyClock` keeps the sum in a small JSON ledger next to the study's results and rewrites it every few
-seconds from a background thread, so a killed run loses at most that interval.
+`StudyClock` keeps the sum in a small JSON ledger next to the results (a study folder, a training run folder)
+and rewrites it every few seconds from a background thread, so a killed run loses at most that interval.
 """
 
 from __future__ import annotations
