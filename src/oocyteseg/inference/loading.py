@@ -63,6 +63,6 @@ def load_predictor(model: str | os.PathLike, backend: str | None = None, size: t
     info = {"path": str(path), "name": config.get("name", "?"), "backend": backend,
             "size": list(predictor.size) if predictor.size else None, "labelset": predictor.labels.name,
             "label_set": predictor.labels.to_dict(),
-            "threads": threads, "tta": predictor.spec.tta, "quantization": quantization, "device": str(getattr(predictor, "device", None) or
-                                              predictor.session.get_providers()[0])}
+            "threads": threads, "tta": predictor.spec.tta, "quantization": quantization,
+            "device": str(getattr(predictor, "device", None) or predictor.session.get_providers()[0])}
     return predictor, info

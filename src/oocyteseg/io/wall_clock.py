@@ -1,11 +1,11 @@
 """Wall time spent on a study or training folder over all its runs, including runs that were killed half way.
 
-A study or a training run that resumes (`--resume`) is timed as the sum of its runs. Writing that sum only when a run finishes
-loses the time of a run that was interrupted (Ctrl-C, `kill`, a closed terminal): its half-trained fold is
-then trained again from its last checkpoint by the next run, and the study would look faster than it was.
-`StudyClock` keeps the sum in a small JSON ledger next to the results (a study folder, a training run folder)
-and rewrites it every few seconds from a background thread, so a killed run loses at most that interval.
-"""
+A study or a training run that resumes (`--resume`) is timed as the sum of its runs. Writing that sum only
+when a run finishes loses the time of a run that was interrupted (Ctrl-C, `kill`, a closed terminal): its
+half-trained fold is then trained again from its last checkpoint by the next run, and the study would look
+faster than it was. `RunClock` keeps the sum in a small JSON ledger next to the results (a study folder, a
+training run folder) and rewrites it every few seconds from a background thread, so a killed run loses at
+most that interval."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ import threading
 import time
 from pathlib import Path
 
+from oocyteseg.errors import OocytesegError
 from oocyteseg.io.atomic import write_json
 
 LEDGER_NAME = "wall_time.json"
 
 
-class StudyClock:
-    """Context manager timing one run of a study folder and adding it to the folder's earlier runs.
+class RunClock:
+    """Context manager timing one run of a study or training folder and adding it to the folder's earlier runs.
 
     `fallback` is a results file written by older versions at the end of a run (`seconds_total` or
     `seconds`, and `runs`): used when the folder has no ledger yet.
@@ -65,10 +66,10 @@ class StudyClock:
             except OSError:  # a full disk must not kill the study; the next beat or the final write retries
                 pass
 
-    def __enter__(self) -> StudyClock:
+    def __enter__(self) -> RunClock:
         self._start = time.time()
         self.write()
-        self._thread = threading.Thread(target=self._beat, name="study-clock", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name="run-clock", daemon=True)
         self._thread.start()
         return self
 
@@ -83,6 +84,10 @@ def _earlier(ledger: Path, fallback: Path | None) -> tuple[float, int]:
     """(seconds, runs) already spent on the folder: from the ledger, else from an older results file."""
     for path in (ledger, fallback):
         if path is not None and path.is_file():
-            saved = json.loads(path.read_text())
-            return float(saved.get("seconds_total", saved.get("seconds", 0.0))), int(saved.get("runs", 1))
+            try:
+                saved = json.loads(path.read_text())
+                return float(saved.get("seconds_total", saved.get("seconds", 0.0))), int(saved.get("runs", 1))
+            except (ValueError, AttributeError, TypeError) as err:
+                raise OocytesegError(f"cannot read the folder's earlier run time ({err})", path,
+                                     "delete the file (the time of earlier runs is then not counted)") from err
     return 0.0, 0

@@ -31,7 +31,7 @@ from oocyteseg.evaluation.regimes import write_regime_table
 from oocyteseg.evaluation.tables import regime_table, table_to_markdown
 from oocyteseg.io.atomic import check_writable, write_json, write_table, write_text
 from oocyteseg.io.images import read_image, read_mask, write_mask
-from oocyteseg.io.wall_clock import StudyClock
+from oocyteseg.io.wall_clock import RunClock
 from oocyteseg.phantom.dataset import PhantomConfig, make_phantom_dataset
 from oocyteseg.synth.config import load_gan_config, parse_gan_config
 from oocyteseg.synth.generate import generate
@@ -214,7 +214,7 @@ def run_andreini(out: str | os.PathLike, settings: AndreiniSettings | None = Non
         raise OocytesegError("the experiment folder is not empty", out, "pass --resume to continue it or --overwrite")
     if overwrite and not resume and out.exists():
         shutil.rmtree(out)
-    with StudyClock(out, fallback=out / "experiment.json", resume=resume) as clock:  # killed runs count too
+    with RunClock(out, fallback=out / "experiment.json", resume=resume) as clock:  # killed runs count too
         manifest = Path(data) if data else out / "phantom" / "manifest.csv"
         if data is None and not manifest.is_file():
             make_phantom_dataset(out / "phantom", PhantomConfig(cases=0, seed=s.seed, video_formats=(),

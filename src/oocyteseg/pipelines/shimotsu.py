@@ -30,7 +30,7 @@ from oocyteseg.evaluation.tables import table_to_markdown
 from oocyteseg.io.atomic import check_writable, write_json, write_text
 from oocyteseg.io.config_file import read_yaml
 from oocyteseg.io.images import read_mask
-from oocyteseg.io.wall_clock import StudyClock
+from oocyteseg.io.wall_clock import RunClock
 from oocyteseg.morphometry.compare import compare, table_markdown, tip_error_summary
 from oocyteseg.morphometry.compare_report import write_comparison
 from oocyteseg.morphometry.table import features_table
@@ -316,7 +316,7 @@ def run_shimotsu(out: str | os.PathLike, settings: ShimotsuSettings | None = Non
         import shutil
 
         shutil.rmtree(out)
-    with StudyClock(out, fallback=out / "study.json", resume=resume) as clock:  # killed runs count too
+    with RunClock(out, fallback=out / "study.json", resume=resume) as clock:  # killed runs count too
         manifest = prepare_dataset(out, s, Path(videos) if videos else None,
                                    Path(annotations) if annotations else None, progress)
         outcomes = []

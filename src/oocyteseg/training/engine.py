@@ -34,7 +34,7 @@ from lightning.pytorch.utilities import rank_zero_only
 from oocyteseg.errors import OocytesegError, OutputExistsError
 from oocyteseg.io.atomic import write_json, write_text
 from oocyteseg.io.images import read_mask
-from oocyteseg.io.wall_clock import LEDGER_NAME, StudyClock
+from oocyteseg.io.wall_clock import LEDGER_NAME, RunClock
 from oocyteseg.models import save_checkpoint
 from oocyteseg.training.config import TrainConfig, dump_config
 from oocyteseg.training.curves import keep_previous_log, write_curves
@@ -224,13 +224,13 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, overwrite: bool = Fal
     ckpt_path = _prepare_run_dir(config, out_dir, overwrite, resume) if rank0 else (
         out_dir / "checkpoints" / "last.ckpt" if resume else None)
     # the wall time of every part of a resumed run, an interrupted part included (rank 0 keeps it)
-    clock = StudyClock(out_dir, resume=resume) if rank0 else None
+    clock = RunClock(out_dir, resume=resume) if rank0 else None
     with clock if clock is not None else contextlib.nullcontext():
         return _fit_and_export(config, out_dir, progress, callbacks, ckpt_path, rank0, clock, cpu_start)
 
 
 def _fit_and_export(config: TrainConfig, out_dir: Path, progress: bool, callbacks: list[Callback] | None,
-                    ckpt_path: Path | None, rank0: bool, clock: StudyClock | None, cpu_start: float) -> TrainResult:
+                    ckpt_path: Path | None, rank0: bool, clock: RunClock | None, cpu_start: float) -> TrainResult:
     """`train`'s fitting, export of the portable models, curves and result.json (after the run folder checks)."""
     start = time.time()
     L.seed_everything(config.seed, workers=True, verbose=False)
