@@ -128,6 +128,10 @@ class TrainerConfig(_Strict):
     checkpoint_every_n_steps: int = Field(500, ge=1)
     deterministic: bool = False
     cpu_threads: int | None = Field(None, ge=1)  # torch intra-op threads; None = torch's default (all cores)
+    # weights and image batches in channels-last memory order (NHWC): the same arithmetic, laid out the way
+    # oneDNN's convolutions read it; a training step of the Shimotsu preset takes 12 % less time on a 2-core CPU,
+    # the fast preset's 25 % less (docs/logs/channels-last-2026-12-07.log). Saved models are NCHW either way.
+    channels_last: bool = True
     # BatchNorm statistics recomputed from this many training batches before each validation and
     # before export (training/precise_bn.py); 0 keeps the running averages of training.
     precise_bn_batches: int = Field(16, ge=0)

@@ -183,7 +183,7 @@ def _export(ckpt: Path, module: SegmentationModule, out: Path, extra: dict, trai
             seed: int) -> Path:
     """The checkpoint's weights as a portable model, with precise BatchNorm statistics (see precise_bn.py)."""
     state = torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
-    model = module.model.cpu()
+    model = module.model.cpu().to(memory_format=torch.contiguous_format)  # the usual layout (trainer.channels_last)
     model.load_state_dict({k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")})
     used = recalibrate_from_loader(model, train_dl, bn_batches, seed)
     if used:
