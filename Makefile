@@ -38,7 +38,8 @@ bench: $(STAMP)
 # study trains configs/hr-crops-cpu.yaml (native-resolution crops, 700 steps per fold) and also scores its fold models
 # with flip test-time augmentation (--tta flip, no training). Timed on 2026-12-07 (2-core Xeon, data rendered from
 # scratch; docs/logs/shimotsu-hr-fast*.log): 95.8 min over two runs for the study (one stop by hand during a fold,
-# resumed) + 1.9 min for --tta flip; the Andreini study 7.6 min (same day): about 105 min in all.
+# resumed) + 1.9 min for --tta flip; the Andreini study 7.6 min (same day): about 105 min in all, measured before
+# training moved to channels-last memory order (trainer.channels_last, ~12 % shorter training steps; not re-timed).
 # Each command is logged with its start date (date -u) under docs/logs/; --resume continues an interrupted run.
 OOCYTESEG    := $(VENV)/bin/oocyteseg
 SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu-hr --models configs/hr-crops-cpu.yaml \
