@@ -59,3 +59,39 @@ def test_flip_tta_mirrors_the_logits_back() -> None:
     cols = np.arange(6, dtype=np.float32)
     out = flip_runner(lambda b: b + cols)(batch)  # a model that adds its input column to each logit
     assert np.allclose(out, batch + 2.5)  # (c + (5 - c)) / 2 with the mirror put back; without it: c + c
+
+
+def test_onnx_ops_profile_shares_add_up(tmp_path: Path) -> None:
+    """benchmarks/onnx_ops.py prints each operator's share of ONNX Runtime's kernel time; they sum to 100 %."""
+    import torch
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 1)).eval()
+    path = tmp_path / "tiny.onnx"
+    torch.onnx.export(net, (torch.zeros(1, 3, 16, 24),), str(path), input_names=["image"], output_names=["logits"],
+                      dynamic_axes={"image": {0: "n"}, "logits": {0: "n"}}, dynamo=False)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "onnx_ops.py"), str(path), "--batch", "2",
+                          "--size", "16", "24", "--runs", "2"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    tables = out.stdout.split("| node |")
+    ops = {line.split("|")[1].strip(): float(line.split("|")[2].strip(" %"))
+           for line in tables[0].splitlines() if line.startswith("| ") and "%" in line}
+    assert "Conv" in ops and abs(sum(ops.values()) - 100.0) < 0.5
+    missing = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "onnx_ops.py"), str(tmp_path / "no.onnx")],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert missing.returncode != 0 and "no such ONNX file" in missing.stderr
+
+
+def test_training_benchmark_times_both_layouts() -> None:
+    """benchmarks/training.py --channels-last both prints one row per layout and round."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "training.py"), "--models", "unet_small_tiny",
+                          "--size", "32", "48", "--batch-size", "2", "--steps", "1", "--warmup", "0", "--threads", "1",
+                          "--channels-last", "both", "--rounds", "2"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [line.split("|")[1:4] for line in out.stdout.splitlines() if line.startswith("| unet_small_tiny")]
+    assert [[c.strip() for c in r] for r in rows] == [
+        ["unet_small_tiny", "contiguous", "1"], ["unet_small_tiny", "channels-last", "1"],
+        ["unet_small_tiny", "contiguous", "2"], ["unet_small_tiny", "channels-last", "2"]]
