@@ -39,7 +39,9 @@ bench: $(STAMP)
 # with flip test-time augmentation (--tta flip, no training). Timed on 2026-12-07 (2-core Xeon, data rendered from
 # scratch; docs/logs/shimotsu-hr-fast*.log): 95.8 min over two runs for the study (one stop by hand during a fold,
 # resumed) + 1.9 min for --tta flip; the Andreini study 7.6 min (same day): about 105 min in all, measured before
-# training moved to channels-last memory order (trainer.channels_last, ~12 % shorter training steps; not re-timed).
+# training moved to channels-last memory order (trainer.channels_last, ~12 % shorter training steps). With it, the
+# whole of `make results` at 800 steps per fold (--budget 0.032, no better than 700) took 106.4 min from scratch
+# (2026-12-07 night, docs/logs/make-results-800-2026-12-07.log); at 700 steps about 10 min less (not timed).
 # Each command is logged with its start date (date -u) under docs/logs/; --resume continues an interrupted run.
 OOCYTESEG    := $(VENV)/bin/oocyteseg
 SHIMOTSU_CMD := $(OOCYTESEG) experiment shimotsu --out runs/results/shimotsu-hr --models configs/hr-crops-cpu.yaml \

@@ -36,6 +36,8 @@ def _checkpoint(path, name, size, mean=None, std=None):
     ("unet_small_tiny", (48, 64), None, "torch", "none"),
     ("unet_effnet_lite0_tiny", (64, 96), (0.5, 0.5, 0.5), "torch", "none"),
     ("unet_small_tiny", (48, 64), None, "onnx", "none"),
+    # the accurate model's head runs at half resolution in eval mode and in its ONNX export
+    ("unet_effnet_lite0_hr_tiny", (96, 128), (0.5, 0.5, 0.5), "onnx", "none"),
     ("unet_small_tiny", (48, 64), None, "torch", "flip"),
 ])
 def test_evaluate_and_analyze_give_identical_labels(tiny_phantom, tmp_path, name, size, norm, backend, tta):

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from oocyteseg.errors import OocytesegError
+from oocyteseg.models.native_head import native_head_half_resolution
 from oocyteseg.models.registry import register_model
 from oocyteseg.models.weights import load_backbone_weights, read_state_dict
 
@@ -105,7 +106,8 @@ class NativeHeadUNet(EffNetUNet):
     frame); the decoder's half-resolution logits, upsampled, are corrected by a small head that sees the
     decoder's last features upsampled next to the full-resolution image, so boundaries of thin or small
     structures (the needle's walls, a 9-px sERC) are placed on native pixels. The head's output layer
-    starts at zero: an untrained head gives exactly the upsampled half-resolution logits.
+    starts at zero: an untrained head gives exactly the upsampled half-resolution logits. In eval mode the
+    head runs at half resolution (`models.native_head`), with the same result to float rounding.
     """
 
     def __init__(self, *, num_classes: int, in_channels: int, decoder_channels: tuple[int, ...],
@@ -115,6 +117,7 @@ class NativeHeadUNet(EffNetUNet):
         self.native_head = nn.Sequential(
             nn.Conv2d(decoder_channels[-1] + in_channels, head_channels, 3, padding=1, bias=False),
             nn.BatchNorm2d(head_channels), nn.ReLU(inplace=True), nn.Conv2d(head_channels, num_classes, 1))
+        self.native_head_image_channels = in_channels
         nn.init.zeros_(self.native_head[-1].weight)
         nn.init.zeros_(self.native_head[-1].bias)
 
@@ -124,9 +127,11 @@ class NativeHeadUNet(EffNetUNet):
             x = nn.functional.pad(x, (0, w % 2, 0, h % 2), mode="replicate")
         features, coarse = self.features_and_logits(nn.functional.avg_pool2d(x, 2))
         up = dict(scale_factor=2.0, mode="bilinear", align_corners=False)
-        y = nn.functional.interpolate(coarse, **up) + self.native_head(
-            torch.cat([nn.functional.interpolate(features, **up), x], 1))
-        return y[..., :h, :w]
+        if self.training or min(features.shape[-2:]) < 2:
+            head = self.native_head(torch.cat([nn.functional.interpolate(features, **up), x], 1))
+        else:  # the same head computed at half resolution (the INT8 model ~22 % faster)
+            head = native_head_half_resolution(self.native_head, features, x, self.native_head_image_channels)
+        return (nn.functional.interpolate(coarse, **up) + head)[..., :h, :w]
 
 
 def _build(num_classes: int, in_channels: int, backbone_weights: str | os.PathLike | None,
