@@ -60,8 +60,17 @@ def test_the_function_on_its_own_matches_the_head_for_odd_channel_counts():
 
 
 def test_training_mode_keeps_the_full_resolution_head_and_gradients_reach_it():
+    """In training the head's BatchNorm uses the batch's statistics, which the folded half-resolution form cannot:
+    the output must be the full-resolution head's, with batch statistics."""
+    import copy
+
     model = _trained_like(create_model("unet_effnet_lite0_hr_tiny", num_classes=4)).train()
-    model(torch.randn(2, 3, 64, 64)).square().mean().backward()
+    x = torch.randn(2, 3, 64, 64)
+    reference = _reference(copy.deepcopy(model), x)
+    assert torch.allclose(model(x), reference, atol=1e-5)
+    with torch.no_grad():  # and the eval-mode (running statistics) output is a different one
+        assert not torch.allclose(copy.deepcopy(model).eval()(x), reference, atol=1e-3)
+    model(x).square().mean().backward()
     assert model.native_head[0].weight.grad is not None and model.native_head[0].weight.grad.abs().sum() > 0
 
 
