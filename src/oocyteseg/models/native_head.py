@@ -82,6 +82,12 @@ def polyphase_weights(head: nn.Sequential, feature_channels: int) -> tuple[torch
     return k_f, k_x, bias, w1, out.bias.repeat_interleave(4)
 
 
+def head_as_trained(head: nn.Sequential, features: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The head as trained: the features upsampled 2x next to the full-resolution image, all at full resolution."""
+    up = F.interpolate(features, scale_factor=2.0, mode="bilinear", align_corners=False)
+    return head(torch.cat([up, x], 1))
+
+
 def native_head_half_resolution(head: nn.Sequential, features: torch.Tensor, x: torch.Tensor,
                                 image_channels: int = 3) -> torch.Tensor:
     """`head(cat[up2(features), x])` for a head in eval mode, computed at the features' resolution.
@@ -92,11 +98,11 @@ def native_head_half_resolution(head: nn.Sequential, features: torch.Tensor, x: 
     k_f, k_x, b3, k1, b1 = polyphase_weights(head, head[0].in_channels - image_channels)
     z = F.conv2d(F.pad(features, (1, 1, 1, 1), mode="replicate"), k_f, b3) + F.conv2d(x, k_x, stride=2, padding=1)
     y = F.pixel_shuffle(F.conv2d(F.relu(z), k1, b1), 2)
-    # the outermost ring as trained (zeros past the upsampled features): the head itself on 2-pixel strips
-    up = dict(scale_factor=2.0, mode="bilinear", align_corners=False)
-    top = head(torch.cat([F.interpolate(features[:, :, :2], **up)[:, :, :2], x[:, :, :2]], 1))[:, :, :1]
-    bottom = head(torch.cat([F.interpolate(features[:, :, -2:], **up)[:, :, -2:], x[:, :, -2:]], 1))[:, :, -1:]
+    # the outermost ring as trained (zeros past the upsampled features): the head itself on strips two feature
+    # pixels deep, whose edge row / column depends only on upsampled values the strip gets right
+    top = head_as_trained(head, features[:, :, :2], x[:, :, :4])[:, :, :1]
+    bottom = head_as_trained(head, features[:, :, -2:], x[:, :, -4:])[:, :, -1:]
     y = torch.cat([top, y[:, :, 1:-1], bottom], 2)
-    left = head(torch.cat([F.interpolate(features[..., :2], **up)[..., :2], x[..., :2]], 1))[..., :1]
-    right = head(torch.cat([F.interpolate(features[..., -2:], **up)[..., -2:], x[..., -2:]], 1))[..., -1:]
+    left = head_as_trained(head, features[..., :2], x[..., :4])[..., :1]
+    right = head_as_trained(head, features[..., -2:], x[..., -4:])[..., -1:]
     return torch.cat([left, y[..., 1:-1], right], 3)
