@@ -42,10 +42,14 @@ class DemoSettings:
     seconds: float = 6.0
     label_fps: float = 4.0
     seed: int = 0
-    model: str = "unet_effnet_lite0"  # the fast CPU preset (configs/fast-cpu.yaml, docs/training.md)
-    height: int = 240  # training / inference resolution (frames are 480x640)
-    width: int = 320
-    steps: int = 300
+    model: str = "unet_effnet_lite0_hr"  # the accurate real-time model (configs/hr-crops-cpu.yaml)
+    height: int = 480  # model input size (frames are 480x640; the _hr model halves the image itself)
+    width: int = 640
+    crop: tuple[int, int] | None = (320, 384)  # training crops at the input size; None trains on whole frames
+    crop_focus: float = 0.5  # share of crops centred on a pixel of a foreground class
+    int8: bool = True  # analyse the video with a static INT8 export (calibrated on training stills)
+    calibration_images: int = 32
+    steps: int = 500
     batch_size: int = 4
     lr: float = 3e-3
     loss: str = "ce+dice+lovasz"
@@ -69,7 +73,8 @@ def train_config(s: DemoSettings, manifest: Path, held_out: str) -> dict:
     """The training configuration the demo uses (saved with the run)."""
     return {
         "data": {"manifests": [str(manifest)], "labelset": "icsi", "size": [s.height, s.width],
-                 "val_cases": [held_out]},
+                 "val_cases": [held_out], "crop": list(s.crop) if s.crop else None,
+                 "crop_focus": s.crop_focus if s.crop else 0.0},
         "model": {"name": s.model},
         "optim": {"name": "adamw", "lr": s.lr, "weight_decay": 1e-4, "batch_size": s.batch_size,
                   "max_steps": s.steps, "scheduler": "onecycle"},
@@ -123,7 +128,7 @@ def run_demo(out: str | os.PathLike, settings: DemoSettings | None = None, *, ov
     write_table(feats_pred, out / "features_predicted.csv")
     write_table(per_frame, out / "feature_errors.csv")
     _write_overlays(out, test, truths, preds)
-    video = _analyse_video(out, held_out, result.model_path, progress)
+    video = _analyse_video(out, held_out, result.model_path, manifest, s, progress)
     seconds = time.time() - start
     iou = {r["class"]: float(r["iou"]) for _, r in metrics.iterrows() if r["class"] in ICSI.classes[1:]}
     miou = float(np.nanmean(list(iou.values())))
@@ -137,14 +142,33 @@ def run_demo(out: str | os.PathLike, settings: DemoSettings | None = None, *, ov
     return DemoResult(out, out / "summary.md", miou, acc, iou, seconds, video)
 
 
-def _analyse_video(out: Path, case: str, model: Path, progress: Progress | None) -> dict:
-    """Every frame of the held-out case's video through `analyze` (the trained model exported to ONNX,
-    `analyze`'s defaults) into out/analysis; returns frames, seconds and frames/s (model loading excluded)."""
+def _analyse_video(out: Path, case: str, model: Path, manifest: Path, s: DemoSettings,
+                   progress: Progress | None) -> dict:
+    """Every frame of the held-out case's video through `analyze` into out/analysis; returns frames, seconds and
+    frames/s (model loading excluded) and which ONNX file ran.
+
+    The trained model is exported to ONNX; with `s.int8` also as static INT8, calibrated on training stills and
+    scored against float32 on the held-out case's stills (as `oocyteseg export --int8 --check-cases` does). The
+    INT8 file is used only if it loses at most `MAX_IOU_DROP` mean IoU there; otherwise the float32 file runs and
+    the reason is recorded.
+    """
     from oocyteseg.inference import AnalyzeConfig, export_checkpoint_onnx
+    from oocyteseg.inference.quantize import MAX_IOU_DROP, export_int8
     from oocyteseg.pipelines.analysis import run_analysis
 
     video = out / "phantom" / "icsi" / case / f"{case}.mp4"
     onnx_path = export_checkpoint_onnx(model, out / "train" / "model.onnx", overwrite=True)
+    int8: dict = {"used": False}
+    if s.int8:
+        try:
+            int8_path, check = export_int8(onnx_path, out / "train" / "model-int8.onnx", manifest,
+                                           check_cases=[case], calibration_images=s.calibration_images,
+                                           overwrite=True, seed=s.seed)
+            onnx_path = int8_path
+            int8 = {"used": True, "float32_miou": check.float32, "int8_miou": check.int8, "drop": check.drop,
+                    "max_drop": MAX_IOU_DROP, "stills": check.images}
+        except OocytesegError as err:  # INT8 lost too much: analyse with float32 and say why
+            int8 = {"used": False, "refused": err.message}
 
     def on_frames(_: str, done: int, total: int) -> None:
         if progress:
@@ -156,7 +180,7 @@ def _analyse_video(out: Path, case: str, model: Path, progress: Progress | None)
         raise OocytesegError(f"the held-out video could not be analysed: {outcome.failed[0][1]}", video)
     r = outcome.done[0]
     return {"video": str(video), "folder": str(r.out_dir), "frames": r.frames, "seconds": round(r.seconds, 2),
-            "fps": round(r.frames / r.seconds, 1), "model": str(onnx_path),
+            "fps": round(r.frames / r.seconds, 1), "model": str(onnx_path), "int8": int8,
             "qc_flagged": int(r.summary.get("qc", {}).get("frames_flagged", 0))}
 
 
@@ -184,10 +208,11 @@ def _summary(s: DemoSettings, held_out: str, n_train: int, n_test: int, metrics:
     cls_rows = "\n".join(f"| {r['class']} | {r['iou']:.3f} | {r['dice']:.3f} |" for _, r in metrics.iterrows()
                          if r["class"] in ICSI.classes[1:])
     excluded = per_frame.attrs.get("excluded", {})
+    crops = f" (trained on random {s.crop[0]}x{s.crop[1]} crops)" if s.crop else ""
     return f"""# oocyteseg demo (phantom data)
 
 Held-out case **{held_out}** ({n_test} frames); trained on the other {s.cases - 1} cases ({n_train} frames)
-with `{s.model}` at {s.height}x{s.width} for {result.steps} steps; predictions at native
+with `{s.model}` at {s.height}x{s.width}{crops} for {result.steps} steps; predictions on whole frames at native
 {s.frame_height}x{s.frame_width}. Total time {seconds:.0f} s.
 
 ## Segmentation of the held-out case
@@ -220,9 +245,22 @@ with a tip in both masks; {tip["one_sided"]} frames have a tip in only one of th
 {video["frames"]} frames of {held_out}'s {s.frame_height}x{s.frame_width} video analysed end to end (decode,
 segmentation with the model exported to ONNX, features, injection read, temporal QC, masks, tables, overlay
 video) in {video["seconds"]:.1f} s: **{video["fps"]:.1f} frames/s** on this machine, model loading excluded.
+{_int8_line(video["int8"], held_out)}
 Per-frame features, masks, `overlay.mp4` and `summary.md` in `{Path(video["folder"]).relative_to(Path(video["folder"]).parents[2])}/`.
 
 Files: `metrics.csv`, `features_true.csv`, `features_predicted.csv`, `feature_errors.csv`,
 `predictions/`, `overlays/`, `analysis/`, `train/` (config, learning curve, checkpoints, model.onnx), `phantom/`.
 This is phantom data: it tests the software end to end, not clinical validity.
 """
+
+
+def _int8_line(int8: dict, held_out: str) -> str:
+    """One sentence on which ONNX file `analyze` ran and why."""
+    if int8.get("used"):
+        return (f"Model file: static INT8 (`model-int8.onnx`, calibrated on training stills); on {held_out}'s "
+                f"{int8['stills']} annotated stills its mean IoU is {int8['int8_miou']:.4f} against "
+                f"{int8['float32_miou']:.4f} for float32 (drop {int8['drop']:.4f}, at most {int8['max_drop']:g} "
+                f"allowed).")
+    if "refused" in int8:
+        return f"Model file: float32 (`model.onnx`); the INT8 export was refused: {int8['refused']}"
+    return "Model file: float32 (`model.onnx`)."
