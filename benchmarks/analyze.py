@@ -2,12 +2,14 @@
 on a phantom 480x640 video, per model and backend, a per-stage profile, and peak memory against length.
 
 Run: PYTHONPATH=src python benchmarks/analyze.py [--seconds 10] [--deeplab-frames 8]
-     [--memory-seconds 30 120] [--fast-checkpoint model.pt] [--doc docs/performance.md]
+     [--memory-seconds 30 120] [--fast-checkpoint model.pt] [--no-int8] [--doc docs/performance.md]
 
-Rows: the fast model (LR-ASPP MobileNetV3 at 240x320 unless --fast-checkpoint names another; ONNX Runtime
-and torch, as threads x workers: intra-op threads per segmentation worker x workers; 1 x 2 is `analyze`'s
-default on 2 cores)
-and DeepLabV3-ResNet50 (torch, at 480x640 as in the seeds; a few frames). Memory: `analyze` runs in a
+Rows: the real-time model (untrained `unet_effnet_lite0_hr` at 480x640, the default since 2026-12-07, unless
+--fast-model / --fast-checkpoint name another; ONNX Runtime float32 and static INT8 — calibrated on the
+benchmark's own rendered frames, as `oocyteseg export --int8` does on a lab's stills — and torch, as threads x
+workers: intra-op threads per segmentation worker x workers; 1 x 2 is `analyze`'s default on 2 cores)
+and DeepLabV3-ResNet50 (torch, at 480x640 as in the seeds; a few frames). The stage profile and the memory runs
+use the first model's INT8 file (float32 with --no-int8): what `analyze` runs by default. Memory: `analyze` runs in a
 subprocess on a long phantom video (distinct frames rendered once, then played back and forth) while
 the parent samples its RSS from /proc; the peak is also read with getrusage.
 """
@@ -29,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from oocyteseg.inference import AnalyzeConfig, export_checkpoint_onnx, load_predictor
+from oocyteseg.inference.quantize import quantize_int8
 from oocyteseg.morphometry.features import frame_features
 from oocyteseg.morphometry.injection import InjectionTracker
 from oocyteseg.io.video import VideoWriter, iter_frames
@@ -58,6 +61,7 @@ def write_video(path: Path, frames: list[np.ndarray], total: int, fps: float = 2
 
 
 def checkpoint(folder: Path, name: str, size: tuple[int, int], given: str | None) -> Path:
+    """`given`, or an untrained checkpoint of `name` at `size` (made once in `folder`)."""
     if given:
         return Path(given)
     path = folder / f"{name}-{size[0]}x{size[1]}.pt"
@@ -161,9 +165,11 @@ def main() -> None:
     ap.add_argument("--deeplab-frames", type=int, default=8)
     ap.add_argument("--memory-seconds", type=float, nargs="*", default=[30.0, 120.0],
                     help="lengths of the memory videos (the task asks 600: pass it on a quiet machine)")
-    ap.add_argument("--fast-checkpoint", nargs="*", help="trained checkpoint(s) of fast models (default: untrained "
-                    "lraspp_mobilenet_v3; see benchmarks/accuracy.py); the first one is profiled and memory-tested")
-    ap.add_argument("--fast-size", type=int, nargs=2, default=[240, 320])
+    ap.add_argument("--fast-checkpoint", nargs="*", help="trained checkpoint(s) of real-time models (default: "
+                    "untrained --fast-model); the first one is profiled and memory-tested")
+    ap.add_argument("--fast-model", default="unet_effnet_lite0_hr", help="registered model for the untrained default")
+    ap.add_argument("--fast-size", type=int, nargs=2, default=[480, 640])
+    ap.add_argument("--no-int8", action="store_true", help="skip the static INT8 rows")
     ap.add_argument("--doc", help="write the tables into this Markdown file (own section, replaced on re-run)")
     args = ap.parse_args()
     work = Path(args.work)
@@ -178,16 +184,21 @@ def main() -> None:
     deeplab = checkpoint(work, "deeplabv3_resnet50", (480, 640), None)
     plan, fast_models = [], []  # (label, model file, clip, backend, threads, model input) per row
     for i, given in enumerate(args.fast_checkpoint or [None]):
-        fast = checkpoint(work, "lraspp_mobilenet_v3", tuple(args.fast_size), given)
+        fast = checkpoint(work, args.fast_model, tuple(args.fast_size), given)
         _, config, extra = load_checkpoint(fast)
         name, size = config["name"], tuple((extra or {}).get("size") or args.fast_size)
         fast_onnx = export_checkpoint_onnx(fast, work / f"fast{i}.onnx", overwrite=True)
         small = (size[0] * 4 // 5 // 16 * 16, size[1] * 4 // 5 // 16 * 16)  # 192x256 for 240x320
         fast_small = export_checkpoint_onnx(fast, work / f"fast{i}-small.onnx", size=small, overwrite=True)
-        fast_models.append((name, fast_onnx, given))
-        plan += [(name, fast_onnx, video, "onnx", 1, 2, size), (name, fast_onnx, video, "onnx", 2, 1, size),
-                 (name, fast_onnx, video, "onnx", 1, 1, size), (name, fast_small, video, "onnx", 1, 2, small),
-                 (name, fast, video, "torch", 1, 2, size), (name, fast, video, "torch", 2, 1, size)]
+        runs = [(name, fast_onnx, video, "onnx", 1, 2, size), (name, fast_onnx, video, "onnx", 2, 1, size),
+                (name, fast_onnx, video, "onnx", 1, 1, size), (name, fast_small, video, "onnx", 1, 2, small)]
+        deployed = fast_onnx
+        if not args.no_int8:
+            deployed = quantize_int8(fast_onnx, work / f"fast{i}-int8.onnx", frames[::3], overwrite=True)
+            runs = [(f"{name} INT8", deployed, video, "onnx", 1, 2, size),
+                    (f"{name} INT8", deployed, video, "onnx", 2, 1, size)] + runs
+        fast_models.append((name, deployed, given))
+        plan += runs + [(name, fast, video, "torch", 1, 2, size), (name, fast, video, "torch", 2, 1, size)]
     plan.append(("deeplabv3_resnet50", deeplab, short, "torch", 2, 1, (480, 640)))
     fast_name, fast_onnx, _ = fast_models[0]
     rows = []
@@ -215,18 +226,21 @@ def main() -> None:
     # above the core count at the end does not prove other jobs; the start value is the one to check.
     shared = (f" Load average {load:.1f} at the end (the analysis runs several threads). If the start value is "
               f"above {os.cpu_count()}, other jobs shared the CPU: numbers then vary by +-30 % between runs.")
-    weights = (f"trained checkpoint(s) {', '.join(str(g) for _, _, g in fast_models)}; stage profile and memory "
-               f"with {fast_name}" if args.fast_checkpoint else "untrained weights")
+    deployed = f"{fast_name}{'' if args.no_int8 else ' INT8'}"
+    weights = (f"trained checkpoint(s) {', '.join(str(g) for _, _, g in fast_models)}" if args.fast_checkpoint
+               else "untrained weights") + f"; stage profile and memory with {deployed}"
+    int8_note = ("" if args.no_int8 else " INT8: static QDQ export (`oocyteseg.inference.quantize.quantize_int8`) "
+                 "calibrated on 16 of the benchmark's rendered frames.")
     text = "\n".join([
         MARK_START, "## Video analysis (`oocyteseg analyze`)", "",
         f"Measured {started} with `{cmd}` on {host}.{shared}",
         f"Phantom 480x640 H.264 video, 24 fps; fast models with {weights}. frames/s = analysed frames / wall time "
         "of the whole analysis (decode, segmentation, features, temporal QC, mask chunks, features CSV+Parquet, "
-        "overlay MP4, summary), model loading excluded.", "",
+        "overlay MP4, summary), model loading excluded." + int8_note, "",
         "| model | backend | model input | threads x workers | frames | seconds | frames/s |", "|---|---|---|---|---|---|---|",
-        *rows, "", "Each stage alone (ms per frame, ONNX Runtime 1 thread, first 48 frames):", "",
+        *rows, "", f"Each stage alone ({deployed}; ms per frame, ONNX Runtime 1 thread, first 48 frames):", "",
         "| stage | ms/frame |", "|---|---|", *prof_rows, "",
-        "Memory of `analyze` (fast model, ONNX Runtime, 1 thread x 2 workers, overlay on) in a subprocess, against video length "
+        f"Memory of `analyze` ({deployed}, ONNX Runtime, 1 thread x 2 workers, overlay on) in a subprocess, against video length "
         "(RSS sampled every 0.05 s by the parent). 'after imports' is the child's RSS once the libraries are "
         "loaded (torch, torchvision, smp, ONNX Runtime, OpenCV, PyAV, pandas), before any frame. RSS at "
         "25/50/90 % of the run shows whether memory grows with the frames processed:", "",
