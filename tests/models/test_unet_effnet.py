@@ -110,3 +110,45 @@ def test_native_head_model_takes_the_packaged_encoder_weights():
     plain = create_model("unet_effnet_lite0", num_classes=4, backbone_weights=path)
     assert all(torch.equal(a, b) for a, b in zip(model.encoder.state_dict().values(),
                                                   plain.encoder.state_dict().values()))
+
+
+def test_unshuffle_encoder_input_starts_as_the_pooled_model_and_sees_every_pixel():
+    """encoder_input="unshuffle": the 2x2 space-to-depth image into a 4x wider first convolution, initialised
+    from the pooled model's filter (1/4 per phase), gives the same output as the pooled model before training;
+    unlike it, it can tell apart two images with the same 2x2 averages."""
+    import copy
+
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    pooled = create_model("unet_effnet_lite0_hr_tiny", num_classes=4).eval()
+    wide = copy.deepcopy(pooled)
+    wide.encoder_input = "unshuffle"
+    wide.widen_stem()
+    stem = wide.encoder.conv_stem
+    assert stem.in_channels == 12 and type(stem) is type(pooled.encoder.conv_stem)
+    x = torch.randn(2, 3, 64, 96)
+    with torch.no_grad():
+        assert torch.allclose(wide(x), pooled(x), atol=1e-5)
+        # a checkerboard inside each 2x2 block: the same averages, a different space-to-depth image
+        checker = torch.tensor([[1.0, -1.0], [-1.0, 1.0]]).repeat(32, 48)
+        y = x + 0.5 * checker
+        assert torch.allclose(pooled.features_and_logits(F.avg_pool2d(y, 2))[1],
+                              pooled.features_and_logits(F.avg_pool2d(x, 2))[1], atol=1e-5)
+        torch.nn.init.normal_(stem.weight)  # as after training: the phases weighted differently
+        stem_y = wide.features_and_logits(F.pixel_unshuffle(y, 2))[1]
+        stem_x = wide.features_and_logits(F.pixel_unshuffle(x, 2))[1]
+        assert (stem_y - stem_x).abs().max() > 1e-3
+    built = create_model("unet_effnet_lite0_hr_tiny", num_classes=4, encoder_input="unshuffle")
+    assert built.encoder.conv_stem.in_channels == 12 and built.encoder_input == "unshuffle"
+    with pytest.raises(OocytesegError, match="unknown encoder_input 'space'.*pool, unshuffle"):
+        create_model("unet_effnet_lite0_hr_tiny", num_classes=4, encoder_input="space")
+
+
+
+def test_unshuffle_stem_starts_from_the_imagenet_filter():
+    """With the packaged ImageNet weights the wide stem is the file's stem filter, a quarter on each phase."""
+    path = packaged_lite0_weights()
+    model = create_model("unet_effnet_lite0_hr", num_classes=4, backbone_weights=path, encoder_input="unshuffle")
+    file_stem = read_state_dict(path)["_conv_stem.weight"]
+    assert torch.equal(model.encoder.conv_stem.weight, file_stem.repeat_interleave(4, dim=1) / 4)
