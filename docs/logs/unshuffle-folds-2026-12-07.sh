@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# Needs the code of commit 1bdd089 (the encoder_input option was removed after this trial: no gain).
 # The accurate model with its encoder fed the 2x2 space-to-depth image (model.kwargs.encoder_input=unshuffle)
 # instead of the 2x2 average, on the four folds whose sERC misses 0.80 (case04/05/06/10), each trained with the
 # study's own saved fold config (same cases, seed, 700 steps); scored with benchmarks/fold_models.py beside the

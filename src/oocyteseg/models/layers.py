@@ -51,10 +51,8 @@ def first_conv(module: nn.Module) -> tuple[nn.Module, str, nn.Conv2d]:
 
 
 def input_channels(model: nn.Module) -> int:
-    """Number of input channels of a model: its `image_channels` attribute when it declares one (a model that
-    rearranges the image before its first convolution), else those of its first convolution."""
-    declared = getattr(model, "image_channels", None)
-    return int(declared) if declared else first_conv(model)[2].in_channels
+    """Number of input channels of a model (those of its first convolution)."""
+    return first_conv(model)[2].in_channels
 
 
 @torch.no_grad()

@@ -78,7 +78,6 @@ class EffNetUNet(nn.Module):
 
         self.net = smp.Unet(encoder, encoder_weights=None, in_channels=in_channels, classes=num_classes,
                             decoder_channels=tuple(decoder_channels))
-        self.image_channels = in_channels  # the image's channels (the encoder's stem may take more)
 
     @property
     def encoder(self) -> nn.Module:
@@ -112,12 +111,9 @@ class NativeHeadUNet(EffNetUNet):
     """
 
     def __init__(self, *, num_classes: int, in_channels: int, decoder_channels: tuple[int, ...],
-                 encoder: str = ENCODER, head_channels: int = 8, encoder_input: str = "pool"):
+                 encoder: str = ENCODER, head_channels: int = 8):
         super().__init__(num_classes=num_classes, in_channels=in_channels, decoder_channels=decoder_channels,
                          encoder=encoder)
-        if encoder_input not in ENCODER_INPUTS:
-            raise OocytesegError(f"unknown encoder_input {encoder_input!r}", fix=f"use one of {', '.join(ENCODER_INPUTS)}")
-        self.encoder_input = encoder_input
         self.native_head = nn.Sequential(
             nn.Conv2d(decoder_channels[-1] + in_channels, head_channels, 3, padding=1, bias=False),
             nn.BatchNorm2d(head_channels), nn.ReLU(inplace=True), nn.Conv2d(head_channels, num_classes, 1))
@@ -129,8 +125,7 @@ class NativeHeadUNet(EffNetUNet):
         h, w = x.shape[-2:]
         if h % 2 or w % 2:
             x = nn.functional.pad(x, (0, w % 2, 0, h % 2), mode="replicate")
-        half = nn.functional.pixel_unshuffle(x, 2) if self.encoder_input == "unshuffle" else nn.functional.avg_pool2d(x, 2)
-        features, coarse = self.features_and_logits(half)
+        features, coarse = self.features_and_logits(nn.functional.avg_pool2d(x, 2))
         up = dict(scale_factor=2.0, mode="bilinear", align_corners=False)
         if self.training or min(features.shape[-2:]) < 2:
             head = head_as_trained(self.native_head, features, x)
@@ -138,33 +133,14 @@ class NativeHeadUNet(EffNetUNet):
             head = native_head_half_resolution(self.native_head, features, x, self.native_head_image_channels)
         return (nn.functional.interpolate(coarse, **up) + head)[..., :h, :w]
 
-    def widen_stem(self) -> None:
-        """For `encoder_input="unshuffle"`: give the encoder's first convolution the 2x2 space-to-depth image
-        (4x the channels: every native pixel, none averaged away) with each phase weighted 1/4 of the original
-        filter, so that it starts as the same function of the average-pooled image (ImageNet weights kept)."""
-        if self.encoder_input != "unshuffle":
-            return
-        stem = self.encoder.conv_stem  # same class, stride, padding rule; only the input channels change
-        if stem.groups != 1:
-            raise OocytesegError("encoder_input='unshuffle' needs an ungrouped first convolution",
-                                 fix="use encoder_input='pool'")
-        # pixel_unshuffle orders its channels as c * 4 + phase
-        stem.weight = nn.Parameter(stem.weight.detach().repeat_interleave(4, dim=1) / 4)
-        stem.in_channels *= 4
-
-
-ENCODER_INPUTS = ("pool", "unshuffle")
-
 
 def _build(num_classes: int, in_channels: int, backbone_weights: str | os.PathLike | None,
-           decoder_channels: list[int] | tuple[int, ...], cls: type[EffNetUNet] = EffNetUNet, **kwargs) -> EffNetUNet:
-    model = cls(num_classes=num_classes, in_channels=in_channels, decoder_channels=tuple(decoder_channels), **kwargs)
+           decoder_channels: list[int] | tuple[int, ...], cls: type[EffNetUNet] = EffNetUNet) -> EffNetUNet:
+    model = cls(num_classes=num_classes, in_channels=in_channels, decoder_channels=tuple(decoder_channels))
     if backbone_weights is not None:
         if in_channels != 3:
             raise OocytesegError("ImageNet weights need 3 input channels", backbone_weights, "use in_channels=3")
         load_lite0_weights(model.encoder, backbone_weights)
-    if isinstance(model, NativeHeadUNet):
-        model.widen_stem()  # after the ImageNet weights: the wide stem starts from them
     return model
 
 
@@ -182,34 +158,25 @@ def unet_effnet_lite0(*, num_classes: int, in_channels: int = 3, backbone_weight
                 description="unet_effnet_lite0 on the image halved + a native-resolution last stage "
                             "(train and run it at the frame's own size, e.g. 480x640)")
 def unet_effnet_lite0_hr(*, num_classes: int, in_channels: int = 3, backbone_weights: str | os.PathLike | None = None,
-                         decoder_channels: list[int] = (128, 64, 32, 16, 8),  # type: ignore[assignment]
-                         encoder_input: str = "pool") -> EffNetUNet:
-    """`encoder_input`: how the encoder gets the halved image, "pool" (2x2 average) or "unshuffle" (2x2
-    space-to-depth into a 4x wider first convolution that starts equal to the pooled one)."""
-    return _build(num_classes, in_channels, backbone_weights, decoder_channels, NativeHeadUNet,
-                  encoder_input=encoder_input)
+                         decoder_channels: list[int] = (128, 64, 32, 16, 8)) -> EffNetUNet:  # type: ignore[assignment]
+    return _build(num_classes, in_channels, backbone_weights, decoder_channels, NativeHeadUNet)
 
 
 def _tiny(name: str, cls: type[EffNetUNet], num_classes: int, in_channels: int,
-          backbone_weights: str | os.PathLike | None, decoder_channels: list[int] | tuple[int, ...],
-          **kwargs) -> EffNetUNet:
+          backbone_weights: str | os.PathLike | None, decoder_channels: list[int] | tuple[int, ...]) -> EffNetUNet:
     if backbone_weights is not None:
         raise OocytesegError(f"{name}_tiny has no pretrained encoder", backbone_weights,
                              f"omit backbone_weights, or use {name}")
     return cls(num_classes=num_classes, in_channels=in_channels, decoder_channels=tuple(decoder_channels),
-               encoder="tu-test_efficientnet", **kwargs)
+               encoder="tu-test_efficientnet")
 
 
 @register_model("unet_effnet_lite0_hr_tiny", mean=TF_MEAN, std=TF_STD, tiny=True,
                 description="unet_effnet_lite0_hr on timm's few-channel test EfficientNet, random init (tests)")
 def unet_effnet_lite0_hr_tiny(*, num_classes: int, in_channels: int = 3,
                               backbone_weights: str | os.PathLike | None = None,
-                              decoder_channels: list[int] = (16, 8, 8, 8, 4),  # type: ignore[assignment]
-                              encoder_input: str = "pool") -> EffNetUNet:
-    model = _tiny("unet_effnet_lite0_hr", NativeHeadUNet, num_classes, in_channels, backbone_weights,
-                  decoder_channels, encoder_input=encoder_input)
-    model.widen_stem()
-    return model
+                              decoder_channels: list[int] = (16, 8, 8, 8, 4)) -> EffNetUNet:  # type: ignore[assignment]
+    return _tiny("unet_effnet_lite0_hr", NativeHeadUNet, num_classes, in_channels, backbone_weights, decoder_channels)
 
 
 @register_model("unet_effnet_lite0_tiny", mean=TF_MEAN, std=TF_STD, tiny=True,
