@@ -52,11 +52,18 @@ def score(model: Path, rows: pd.DataFrame) -> dict[str, float]:
     """IoU per class (pooled over the case's stills), mean f1-f4 relative errors (%) and tip error (px)."""
     rows = rows.reset_index(drop=True)
     result, _ = evaluate_checkpoint(model, rows=rows, device="cpu", keep_predictions=True)
-    names, iou = result.class_names, iou_from_confusion(result.overall_cm)
+    return score_predictions(result.predictions, rows, result.class_names, result.overall_cm)
+
+
+def score_predictions(predictions: list[np.ndarray], rows: pd.DataFrame, names: list[str],
+                      cm: np.ndarray) -> dict[str, float]:
+    """`score` from index masks already predicted for `rows` and their confusion matrix `cm` (pooled)."""
+    rows = rows.reset_index(drop=True)
+    iou = iou_from_confusion(cm)
     truths = [read_mask(p) for p in rows["mask_path"]]
     meta = [{"case": r.case, "video": r.video, "frame_index": int(r.frame_index), "time_s": r.time_s,
              "labelset": "icsi"} for r in rows.itertuples(index=False)]
-    per_frame, _ = compare(features_table(zip(meta, result.predictions)), features_table(zip(meta, truths)))
+    per_frame, _ = compare(features_table(zip(meta, predictions)), features_table(zip(meta, truths)))
     rel = {f: float(per_frame[f"{f}_rel"].mean()) for f in FEATURES if f"{f}_rel" in per_frame}
     tip = tip_error_summary(per_frame)
     ious = {names[c]: float(iou[c]) for c in range(1, len(names))}
