@@ -271,3 +271,47 @@ def test_tta_variant_scores_each_fold_model_with_flip_tta(study):
     stamp = (flip_cv / "fold-00" / "test" / "overall.json").stat().st_mtime_ns
     tta_variant(s.models[0], study.manifest, base, s)  # a re-run reuses each fold's evaluation
     assert (flip_cv / "fold-00" / "test" / "overall.json").stat().st_mtime_ns == stamp
+
+
+def test_fold_ensemble_benchmark_scores_runs_and_their_average_and_checks_the_data(study, tmp_path):
+    """benchmarks/fold_ensemble.py: each run's rows are its Table 2; an ensemble of two identical runs predicts
+    exactly what one does; runs whose stills differ are refused with a one-line error."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    root = Path(__file__).resolve().parents[2]
+    twin = tmp_path / "twin"
+    shutil.copytree(study.out_dir, twin, symlinks=True)
+
+    def run(*studies: Path, out: Path | None = None) -> subprocess.CompletedProcess:
+        extra = ["--out", str(out)] if out else []
+        return subprocess.run([sys.executable, str(root / "benchmarks" / "fold_ensemble.py"), "--studies",
+                               *map(str, studies), "--model", "lraspp_mobilenet_v3_tiny", "--threads", "1",
+                               "--cases", "case01", "case03", *extra],
+                              env={**os.environ, "PYTHONPATH": str(root / "src")}, capture_output=True, text=True,
+                              timeout=300)
+
+    out = tmp_path / "rows.csv"
+    done = run(study.out_dir, twin, out=out)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = pd.read_csv(out)
+    assert list(rows["model"]) == [study.out_dir.name, "twin", "ensemble of 2"] * 2
+    table2 = pd.read_csv(study.out_dir / "lraspp_mobilenet_v3_tiny" / "cv" / "per_case_iou.csv").set_index("case")
+    for r in rows.itertuples():
+        for name in ("oocyte", "sERC", "needle"):
+            want, got = table2.loc[r.case, name], getattr(r, name)
+            assert (np.isnan(want) and np.isnan(got)) or abs(want - got) < 1e-6, (r.case, r.model, name)
+    numbers = rows.drop(columns=["case", "model"]).to_numpy(float)
+    np.testing.assert_array_equal(numbers[0::3], numbers[2::3])
+    assert "mean over 2 cases" in done.stdout and "sERC IoU per case" in done.stdout
+
+    manifest = pd.read_csv(twin / "dataset" / "manifest.csv")
+    first = twin / "dataset" / manifest.loc[manifest["case"] == "case01", "image"].iloc[0]
+    first.write_bytes(first.read_bytes() + b"\0")  # another still at the same path
+    refused = run(study.out_dir, twin)
+    assert refused.returncode != 0 and "case01's stills differ" in refused.stderr
