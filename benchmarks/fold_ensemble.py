@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from fold_models import score_predictions, study_models  # noqa: E402
+from fold_models import report, score_predictions, study_models  # noqa: E402
 
 from oocyteseg.data.manifest import load_manifest  # noqa: E402
 from oocyteseg.data.preprocess import logits_to_labels, torch_runner  # noqa: E402
@@ -88,13 +88,7 @@ def main() -> None:
             records.append({"case": case, "model": name,
                             **score_predictions(preds, case_rows, ["background", "oocyte", "sERC", "needle"], cm)})
             print({k: round(v, 3) if isinstance(v, float) else v for k, v in records[-1].items()}, flush=True)
-    df = pd.DataFrame(records)
-    if args.out:
-        df.to_csv(args.out, index=False)
-    cols = [c for c in df.columns if c not in ("case", "model")]
-    means = df.groupby("model", sort=False)[cols].mean().reset_index()
-    print("\n" + table_to_markdown(df, digits=3, title="per case"))
-    print(table_to_markdown(means, digits=3, title=f"mean over {len(cases)} cases"))
+    df = report(records, args.out, "per case", f"mean over {len(cases)} cases")
     serc = df.pivot(index="case", columns="model", values="sERC")
     print(table_to_markdown(serc.reset_index(), digits=3, title="sERC IoU per case"))
 

@@ -106,13 +106,20 @@ def main() -> None:
                 sys.exit(f"{path}: no checkpoint for {name} on {case}; train it first (see this file's docstring)")
             records.append({"case": case, "model": name, **score(path, case_rows)})
             print({k: round(v, 3) if isinstance(v, float) else v for k, v in records[-1].items()}, flush=True)
+    report(records, args.out, f"per case ({study}, {args.model} folds as 'study')",
+           f"mean over {len(args.cases)} cases: {', '.join(args.cases)}")
+
+
+def report(records: list[dict], out: str | None, title: str, mean_title: str) -> pd.DataFrame:
+    """Print the rows per case and their mean per model as Markdown tables; write them as CSV to `out`."""
     df = pd.DataFrame(records)
-    if args.out:
-        df.to_csv(args.out, index=False)
+    if out:
+        df.to_csv(out, index=False)
     cols = [c for c in df.columns if c not in ("case", "model")]
     means = df.groupby("model", sort=False)[cols].mean().reset_index()
-    print("\n" + table_to_markdown(df, digits=3, title=f"per case ({study}, {args.model} folds as 'study')"))
-    print(table_to_markdown(means, digits=3, title=f"mean over {len(args.cases)} cases: {', '.join(args.cases)}"))
+    print("\n" + table_to_markdown(df, digits=3, title=title))
+    print(table_to_markdown(means, digits=3, title=mean_title))
+    return df
 
 
 if __name__ == "__main__":
