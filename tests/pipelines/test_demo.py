@@ -95,7 +95,11 @@ def test_demo_falls_back_to_float32_when_int8_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(quantize, "export_int8", refuse)
     settings = DemoSettings(cases=2, seconds=1, label_fps=2, model="lraspp_mobilenet_v3_tiny", steps=1, height=64,
                             width=96, crop=None, batch_size=2)
-    result = run_demo(tmp_path / "demo", settings, show_training_progress=False)
+    stale = tmp_path / "demo" / "train" / "model-int8.onnx"  # left by an earlier demo in the same folder
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    result = run_demo(tmp_path / "demo", settings, overwrite=True, show_training_progress=False)
+    assert not stale.exists()  # removed: only a kept INT8 file is ever there
     assert calls == [["case02"]]  # checked on the held-out case only (calibration: the training cases)
     assert result.video["model"].endswith("model.onnx") and "INT8 loses 0.0300" in result.video["int8"]["refused"]
     assert not result.video["int8"]["used"] and result.video["frames"] == 24

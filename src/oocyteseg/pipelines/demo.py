@@ -159,6 +159,7 @@ def _analyse_video(out: Path, case: str, model: Path, manifest: Path, s: DemoSet
     video = out / "phantom" / "icsi" / case / f"{case}.mp4"
     onnx_path = export_checkpoint_onnx(model, out / "train" / "model.onnx", overwrite=True)
     int8: dict = {"used": False}
+    (out / "train" / "model-int8.onnx").unlink(missing_ok=True)  # never a stale file from an earlier demo
     if s.int8:
         try:
             int8_path, check = export_int8(onnx_path, out / "train" / "model-int8.onnx", manifest,
@@ -249,7 +250,8 @@ video) in {video["seconds"]:.1f} s: **{video["fps"]:.1f} frames/s** on this mach
 Per-frame features, masks, `overlay.mp4` and `summary.md` in `{Path(video["folder"]).relative_to(Path(video["folder"]).parents[2])}/`.
 
 Files: `metrics.csv`, `features_true.csv`, `features_predicted.csv`, `feature_errors.csv`,
-`predictions/`, `overlays/`, `analysis/`, `train/` (config, learning curve, checkpoints, model.onnx), `phantom/`.
+`predictions/`, `overlays/`, `analysis/`, `train/` (config, learning curve, checkpoints, model.onnx and
+model-int8.onnx when INT8 was kept), `phantom/`.
 This is phantom data: it tests the software end to end, not clinical validity.
 """
 
