@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from fold_models import report, score_predictions, study_models  # noqa: E402
 
+from oocyteseg.classes import ICSI  # noqa: E402
 from oocyteseg.data.manifest import load_manifest  # noqa: E402
 from oocyteseg.data.preprocess import logits_to_labels, torch_runner  # noqa: E402
 from oocyteseg.evaluation.metrics import confusion_matrix  # noqa: E402
@@ -79,13 +80,12 @@ def main() -> None:
                 sys.exit(f"{case}: not a held-out case of {name}")
             per_run.append(case_logits(f[case], images))
         spec = per_run[0][1]
-        variants = {name: [lg for lg in logits] for name, (logits, _) in zip(names, per_run)}
+        variants = {name: logits for name, (logits, _) in zip(names, per_run)}
         variants[f"ensemble of {len(names)}"] = [np.mean(stack, axis=0) for stack in zip(*(lg for lg, _ in per_run))]
         for name, logits in variants.items():
             preds = [logits_to_labels(lg, *im.shape[:2], spec) for lg, im in zip(logits, images)]
-            cm = sum(np.asarray(confusion_matrix(p, t, 4), dtype=np.int64) for p, t in zip(preds, truths))
-            records.append({"case": case, "model": name,
-                            **score_predictions(preds, case_rows, ["background", "oocyte", "sERC", "needle"], cm)})
+            cm = sum(np.asarray(confusion_matrix(p, t, ICSI.num_classes), dtype=np.int64) for p, t in zip(preds, truths))
+            records.append({"case": case, "model": name, **score_predictions(preds, case_rows, list(ICSI.classes), cm)})
             print({k: round(v, 3) if isinstance(v, float) else v for k, v in records[-1].items()}, flush=True)
     df = report(records, args.out, "per case", f"mean over {len(cases)} cases")
     serc = df.pivot(index="case", columns="model", values="sERC")

@@ -39,7 +39,7 @@ def demo(
 
     crop_size = crop_option(crop)
     settings = DemoSettings(cases=cases, seconds=seconds, label_fps=label_fps, seed=seed, model=model,
-                            height=height, width=width, crop=crop_size, crop_focus=0.5 if crop_size else 0.0,
+                            height=height, width=width, crop=crop_size,
                             int8=int8, steps=steps, batch_size=batch_size, lr=lr, augment=augment)
     console = Console()
     with progress_callback() as update:
