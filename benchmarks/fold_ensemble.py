@@ -84,7 +84,8 @@ def main() -> None:
         variants[f"ensemble of {len(names)}"] = [np.mean(stack, axis=0) for stack in zip(*(lg for lg, _ in per_run))]
         for name, logits in variants.items():
             preds = [logits_to_labels(lg, *im.shape[:2], spec) for lg, im in zip(logits, images)]
-            cm = sum(np.asarray(confusion_matrix(p, t, ICSI.num_classes), dtype=np.int64) for p, t in zip(preds, truths))
+            cm = sum(np.asarray(confusion_matrix(p, t, ICSI.num_classes), dtype=np.int64)
+                     for p, t in zip(preds, truths))
             records.append({"case": case, "model": name, **score_predictions(preds, case_rows, list(ICSI.classes), cm)})
             print({k: round(v, 3) if isinstance(v, float) else v for k, v in records[-1].items()}, flush=True)
     df = report(records, args.out, "per case", f"mean over {len(cases)} cases")
